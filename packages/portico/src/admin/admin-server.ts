@@ -1,0 +1,61 @@
+import { fail, PorticoError } from '@portico/sdk';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { PlatformHealth } from '../health/platform-health.js';
+import { sendJson } from '../http/envelope-response.js';
+import { requestIdFrom } from '../http/request-id.js';
+import type { RegistryPort } from '../registry/registry-port.js';
+import { registryRoutes } from '../registry/routes.js';
+import { installErrorHandling } from './error-handler.js';
+
+/** What the admin port serves. */
+export interface AdminServerOptions {
+  logger: Logger;
+  health: PlatformHealth;
+  registry: RegistryPort;
+  maxTtlSeconds: number;
+  /** Largest JSON body the admin API accepts. */
+  bodyLimit?: number;
+}
+
+/**
+ * The admin (control-plane) app: registry API, probes, and later identity and the console.
+ * Fastify, because here schemas and clear errors matter more than the last microsecond.
+ *
+ * @example
+ * ```ts
+ * const app = await createAdminServer({ logger, health, registry, maxTtlSeconds: 3600 });
+ * await app.listen({ port: 9080, host: '127.0.0.1' });
+ * ```
+ */
+export async function createAdminServer(options: AdminServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Heartbeats arrive every few seconds from every instance: request lines would drown the log.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
+    // Wrong types are errors, not something to coerce; unknown fields are rejected by the schemas.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    frameworkErrors: (error, request, reply) => {
+      const id = requestIdFrom(request.headers['x-request-id']);
+      const mapped = new PorticoError('VALIDATION_ERROR', `the URL is malformed (${error.code})`);
+      reply.raw.setHeader('x-request-id', id);
+      sendJson(reply.raw, 400, JSON.stringify(fail(mapped, id)));
+    },
+  });
+  installErrorHandling(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  for (const path of ['/health', '/livez', '/readyz']) {
+    app.get(path, (_request, reply) => {
+      reply.hijack();
+      options.health.answer(path, reply.raw);
+    });
+  }
+  await app.register(registryRoutes, { registry: options.registry, maxTtlSeconds: options.maxTtlSeconds });
+  // The caller listens on app.server itself (to share one listen helper), so make the app ready here.
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from '../config/load.js';
+import { createLogger } from '../logger.js';
+import { ListenError, startPortico } from '../platform.js';
+import { VERSION } from '../version.js';
+
+const USAGE = `portico ${VERSION}
+
+Usage:
+  portico start [all]     run gateway, registry and admin API in one process
+  portico --version       print the version
+  portico help            this text
+
+Configuration: ./portico.yaml (or PORTICO_CONFIG), overridden by PORTICO_* variables;
+see docs/configuration.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, target = 'all'] = argv;
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 1 : 0;
+  }
+  if (command !== 'start' || target !== 'all') {
+    process.stderr.write(`portico: unknown command "${argv.join(' ')}"\n\n${USAGE}\n`);
+    return 1;
+  }
+  return start();
+}
+
+async function start(): Promise<number> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`portico: configuration error: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  let portico: Awaited<ReturnType<typeof startPortico>>;
+  try {
+    portico = await startPortico(config, logger);
+  } catch (error) {
+    if (error instanceof ListenError) {
+      process.stderr.write(`portico: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutting down');
+      // A second signal means "now": skip the grace period.
+      process.once(signal, () => resolve(130));
+      portico.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`portico: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,139 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { isMap, LineCounter, parseDocument } from 'yaml';
+import { ConfigSchema, ENV_OVERRIDES, type PorticoConfig } from './schema.js';
+
+/** A configuration that cannot start Portico; the message names the key and where it came from. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Where the configuration comes from. */
+export interface ConfigSources {
+  /** Path of a YAML file; default `PORTICO_CONFIG`, else `./portico.yaml` when it exists. */
+  file?: string;
+  /** Environment to read overrides from; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const validate = new Ajv({ useDefaults: true, allErrors: false, strict: false }).compile(ConfigSchema);
+
+/**
+ * Loads `portico.yaml` (optional), applies `PORTICO_*` environment overrides and validates the
+ * result. A bad file or value throws one `ConfigError` naming the key, with the file and line for
+ * YAML or the variable for the environment.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig({ env: { PORTICO_PUBLIC_PORT: '0' } });
+ * console.log(config.publicPort); // 0
+ * ```
+ */
+export function loadConfig(sources: ConfigSources = {}): PorticoConfig {
+  const env = sources.env ?? process.env;
+  const explicit = sources.file ?? env.PORTICO_CONFIG;
+  const file = explicit ?? (existsSync('portico.yaml') ? 'portico.yaml' : undefined);
+  const fromFile = file === undefined ? emptyFile() : parseFile(resolve(file), file);
+  const envKeys = applyEnv(fromFile.data, env);
+  if (validate(fromFile.data)) return fromFile.data as PorticoConfig;
+  const error = (validate.errors as ErrorObject[])[0] as ErrorObject;
+  const path = errorPath(error);
+  const key = path.join('.') || '(root)';
+  const problem = describe(error);
+  const envName = envKeys.get(path.join('.'));
+  if (envName) throw new ConfigError(`${envName}=${JSON.stringify(env[envName])}: ${key} ${problem}`);
+  throw new ConfigError(`${fromFile.where(path)}: ${key} ${problem}`);
+}
+
+interface ParsedFile {
+  data: Record<string, unknown>;
+  where(path: string[]): string;
+}
+
+function emptyFile(): ParsedFile {
+  return { data: {}, where: () => 'configuration' };
+}
+
+function parseFile(absolute: string, shown: string): ParsedFile {
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`${shown}: cannot read the config file (${(cause as NodeJS.ErrnoException).code})`);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const at = lines.linePos(syntax.pos[0]);
+    throw new ConfigError(`${shown}:${at.line}:${at.col}: invalid YAML: ${syntax.message.split('\n')[0]}`);
+  }
+  const data = doc.contents === null ? {} : doc.toJS();
+  if (!isMap(doc.contents) && doc.contents !== null) {
+    throw new ConfigError(`${shown}:1:1: the config file must be a mapping of keys to values`);
+  }
+  return {
+    data: data as Record<string, unknown>,
+    where(path) {
+      // The deepest node that exists names the line: the value itself, or its parent for a missing key.
+      for (let depth = path.length; depth >= 0; depth--) {
+        const node = doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
+        const pair = depth > 0 ? findKeyNode(doc, path.slice(0, depth)) : undefined;
+        const offset = pair?.range?.[0] ?? node?.range?.[0];
+        if (offset !== undefined) {
+          const at = lines.linePos(offset);
+          return `${shown}:${at.line}:${at.col}`;
+        }
+      }
+      return shown;
+    },
+  };
+}
+
+function findKeyNode(doc: ReturnType<typeof parseDocument>, path: string[]) {
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  if (!isMap(parent)) return undefined;
+  const pair = parent.items.find((item) => (item.key as { value?: unknown } | null)?.value === path.at(-1));
+  return pair?.key as { range?: [number, number, number] } | undefined;
+}
+
+function applyEnv(data: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<string, string> {
+  const used = new Map<string, string>();
+  for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    let target = data;
+    for (const segment of path.slice(0, -1)) {
+      if (typeof target[segment] !== 'object' || target[segment] === null) target[segment] = {};
+      target = target[segment] as Record<string, unknown>;
+    }
+    const leaf = path.at(-1) as string;
+    // Numbers arrive as text; a value that is not a number stays text and fails validation by name.
+    target[leaf] = /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
+    used.set(path.join('.'), name);
+  }
+  return used;
+}
+
+function errorPath(error: ErrorObject): string[] {
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (error.keyword === 'additionalProperties') path.push(String(error.params.additionalProperty));
+  return path;
+}
+
+function describe(error: ErrorObject): string {
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return 'is not a known setting';
+    case 'enum':
+      return `must be one of: ${(error.params.allowedValues as string[]).join(', ')}`;
+    case 'type':
+      return `must be ${error.params.type === 'integer' ? 'a whole number' : `a ${error.params.type}`}`;
+    default:
+      return error.message ?? 'is invalid';
+  }
+}

@@ -1,0 +1,69 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+const Port = (defaultPort: number) => Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort });
+/** A string that must be one of a fixed list; JSON Schema `enum`, typed as the union. */
+export const StringEnum = <T extends string>(values: readonly T[], options: { default?: T } = {}) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
+
+const Millis = (defaultMs: number, maximum = 3_600_000) => Type.Integer({ minimum: 1, maximum, default: defaultMs });
+
+/** Names of the gateway's load balancers; `gateway/balancers` resolves them. */
+export const BALANCER_NAMES = ['round-robin', 'least-outstanding'] as const;
+
+/**
+ * The schema of `portico.yaml`. Every key has a default, so an absent file is a valid config;
+ * unknown keys are rejected so a typo cannot pass silently.
+ */
+export const ConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Address of the public (gateway) port.' }),
+    publicPort: Port(8080),
+    adminHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address of the admin port.' }),
+    adminPort: Port(9080),
+    dataDir: Type.String({ minLength: 1, default: '.portico' }),
+    logLevel: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+    /** How long shutdown waits for in-flight requests before closing their connections. */
+    shutdownGraceMs: Millis(10_000, 600_000),
+    registry: Type.Object(
+      {
+        heartbeatSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10 }),
+        ttlSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 30 }),
+        maxTtlSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 3600 }),
+        watchHistory: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    gateway: Type.Object(
+      {
+        balancer: StringEnum(BALANCER_NAMES, { default: 'round-robin' }),
+        maxBodyBytes: Type.Integer({ minimum: 0, maximum: 2 ** 40, default: 8 * 1024 * 1024 }),
+        maxHeaderBytes: Type.Integer({ minimum: 1024, maximum: 1024 * 1024, default: 16 * 1024 }),
+        connectTimeoutMs: Millis(5_000),
+        upstreamTimeoutMs: Millis(30_000),
+        connectionsPerUpstream: Type.Integer({ minimum: 1, maximum: 10_000, default: 256 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** A validated configuration with every default filled in. */
+export type PorticoConfig = Static<typeof ConfigSchema>;
+
+/** Environment variables that override a config key, by the key's path. */
+export const ENV_OVERRIDES: Record<string, readonly string[]> = {
+  PORTICO_HOST: ['host'],
+  PORTICO_PUBLIC_PORT: ['publicPort'],
+  PORTICO_ADMIN_HOST: ['adminHost'],
+  PORTICO_ADMIN_PORT: ['adminPort'],
+  PORTICO_DATA_DIR: ['dataDir'],
+  PORTICO_LOG_LEVEL: ['logLevel'],
+  PORTICO_SHUTDOWN_GRACE_MS: ['shutdownGraceMs'],
+  PORTICO_HEARTBEAT_SECONDS: ['registry', 'heartbeatSeconds'],
+  PORTICO_TTL_SECONDS: ['registry', 'ttlSeconds'],
+  PORTICO_BALANCER: ['gateway', 'balancer'],
+  PORTICO_MAX_BODY_BYTES: ['gateway', 'maxBodyBytes'],
+  PORTICO_UPSTREAM_TIMEOUT_MS: ['gateway', 'upstreamTimeoutMs'],
+  PORTICO_CONNECT_TIMEOUT_MS: ['gateway', 'connectTimeoutMs'],
+};

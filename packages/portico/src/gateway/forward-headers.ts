@@ -1,0 +1,62 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+
+/** RFC 9110 §7.6.1 hop-by-hop headers, plus the ones the gateway sets itself. */
+const NOT_FORWARDED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'host',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-request-id',
+]);
+
+/** Response headers that describe the upstream connection, not the response. */
+const HOP_BY_HOP_RESPONSE = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer'];
+
+/**
+ * The headers sent upstream: the caller's, less hop-by-hop ones (and any the caller's
+ * `Connection` header names), plus `x-forwarded-*` and the request id.
+ */
+export function upstreamHeaders(req: IncomingMessage, requestId: string): Record<string, string | string[]> {
+  const incoming = req.headers;
+  const listed = connectionListed(incoming.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in incoming) {
+    if (NOT_FORWARDED.has(name) || listed?.has(name)) continue;
+    const value = incoming[name];
+    if (value !== undefined) out[name] = value;
+  }
+  const client = req.socket.remoteAddress ?? '';
+  const prior = incoming['x-forwarded-for'];
+  out['x-forwarded-for'] = prior ? `${prior}, ${client}` : client;
+  out['x-forwarded-proto'] = 'encrypted' in req.socket ? 'https' : 'http';
+  if (incoming.host) out['x-forwarded-host'] = incoming.host;
+  out['x-request-id'] = requestId;
+  return out;
+}
+
+/** Strips hop-by-hop headers from an upstream response, in place. */
+export function stripResponseHopHeaders(headers: IncomingHttpHeaders): void {
+  const listed = connectionListed(headers.connection);
+  for (const name of HOP_BY_HOP_RESPONSE) delete headers[name];
+  if (listed) for (const name of listed) delete headers[name];
+}
+
+function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined || value === 'keep-alive' || value === 'close') return undefined;
+  const names = new Set<string>();
+  for (const token of String(value).split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name !== '' && name !== 'keep-alive' && name !== 'close') names.add(name);
+  }
+  return names.size === 0 ? undefined : names;
+}

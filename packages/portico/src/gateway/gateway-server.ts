@@ -1,0 +1,164 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { PorticoError } from '@portico/sdk';
+import FindMyWay, { type HTTPVersion } from 'find-my-way';
+import type { Logger } from 'pino';
+import type { PlatformHealth } from '../health/platform-health.js';
+import { errorEnvelopeText, sendError } from '../http/envelope-response.js';
+import { requestIdFrom } from '../http/request-id.js';
+import { type ExchangeLimits, ProxyExchange } from './proxy-exchange.js';
+import type { RoutingTable } from './routing-table.js';
+
+/** What the gateway needs. */
+export interface GatewayOptions {
+  table: RoutingTable;
+  health: PlatformHealth;
+  logger: Logger;
+  limits: ExchangeLimits;
+  maxHeaderBytes: number;
+}
+
+/** The data plane: a `node:http` server that routes `/api/{service}/...` to live instances. */
+export interface Gateway {
+  readonly server: Server;
+  /** Stops accepting, finishes in-flight requests (up to `graceMs`), closes connections. */
+  close(graceMs: number): Promise<void>;
+}
+
+const API_PREFIX = '/api/';
+
+/**
+ * Creates the gateway server (not yet listening). The hot path is: find-my-way match, table
+ * lookup, balancer pick, one dispatch to a keep-alive pool; no I/O besides the forward itself.
+ *
+ * @example
+ * ```ts
+ * const gateway = createGateway({ table, health, logger, limits, maxHeaderBytes: 16384 });
+ * gateway.server.listen(8080);
+ * ```
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const { table, health, limits } = options;
+  let closing = false;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+
+  const router = FindMyWay<HTTPVersion.V1>({
+    defaultRoute: (req, res) => {
+      const id = requestIdFrom(req.headers['x-request-id']);
+      sendError(res, id, 'NOT_FOUND', `no route for ${req.method} ${pathOf(req.url)}`, undefined, idHeader(id));
+    },
+    onBadUrl: (_path, req, res) => {
+      const id = requestIdFrom(req.headers['x-request-id']);
+      sendError(res, id, 'VALIDATION_ERROR', 'the URL is malformed', undefined, idHeader(id));
+    },
+  });
+
+  const proxy = (req: IncomingMessage, res: ServerResponse, params: { [k: string]: string | undefined }) => {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    const service = params.service as string;
+    const route = table.route(service);
+    if (route === undefined) {
+      sendError(res, requestId, 'NOT_FOUND', `service ${service} is not registered`, undefined, idHeader(requestId));
+      return;
+    }
+    const upstreams = route.upstreams;
+    if (upstreams.length === 0) {
+      sendError(
+        res,
+        requestId,
+        'SERVICE_UNAVAILABLE',
+        `service ${service} has no live instance`,
+        undefined,
+        idHeader(requestId),
+      );
+      return;
+    }
+    const upstream = route.balancer.pick(upstreams);
+    new ProxyExchange(req, res, upstream, requestId).start(upstream.pathPrefix + restOf(req.url as string), limits);
+  };
+  router.all('/api/:service', proxy);
+  router.all('/api/:service/*', proxy);
+  for (const path of ['/health', '/livez', '/readyz']) {
+    router.on(['GET', 'HEAD'], path, (req, res) => health.answer(pathOf(req.url), res));
+  }
+
+  const server = createServer(
+    { maxHeaderSize: options.maxHeaderBytes, keepAliveTimeout: 30_000, headersTimeout: 60_000 },
+    (req, res) => {
+      inFlight++;
+      res.once('close', onFinished);
+      if (closing) res.setHeader('connection', 'close');
+      router.lookup(req, res);
+    },
+  );
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
+
+  function onFinished(): void {
+    inFlight--;
+    if (inFlight === 0) idle?.();
+  }
+
+  return {
+    server,
+    async close(graceMs) {
+      closing = true;
+      health.markShuttingDown();
+      server.close();
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => {
+            idle = resolve;
+          }),
+          new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+        ]);
+      }
+      server.closeAllConnections();
+    },
+  };
+}
+
+/** The path after `/api/{service}`, query included, as the caller sent it (still encoded). */
+function restOf(url: string): string {
+  const slash = url.indexOf('/', API_PREFIX.length);
+  const query = url.indexOf('?', API_PREFIX.length);
+  if (slash === -1 || (query !== -1 && query < slash)) return query === -1 ? '/' : `/${url.slice(query)}`;
+  return url.slice(slash);
+}
+
+function pathOf(url: string | undefined): string {
+  const path = url ?? '/';
+  const query = path.indexOf('?');
+  return query === -1 ? path : path.slice(0, query);
+}
+
+function idHeader(requestId: string): Record<string, string> {
+  return { 'x-request-id': requestId };
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, PorticoError]> = {
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'Request Header Fields Too Large',
+    new PorticoError('HEADERS_TOO_LARGE', 'the request headers are larger than the limit'),
+  ],
+};
+const BAD_REQUEST: [number, string, PorticoError] = [
+  400,
+  'Bad Request',
+  new PorticoError('VALIDATION_ERROR', 'the request is not valid HTTP'),
+];
+
+/** A request Node could not parse never reaches a handler: answer it on the socket, in the envelope. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, porticoError] = CLIENT_ERRORS[error.code ?? ''] ?? BAD_REQUEST;
+  const body = errorEnvelopeText(porticoError, requestIdFrom(undefined));
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,96 @@
+import type { Instance } from '@portico/sdk';
+import type { WatchEvent } from '../registry/registry-port.js';
+import type { Balancer, BalancerFactory } from './balancers/index.js';
+import { addressOf, type PoolSettings, Upstream } from './upstream.js';
+
+/** A service as the gateway routes it. */
+export interface ServiceRoute {
+  readonly name: string;
+  /** Live upstreams; replaced, never mutated, so a request holds a consistent list. */
+  upstreams: readonly Upstream[];
+  readonly balancer: Balancer;
+}
+
+/**
+ * The gateway's in-memory view of the registry, kept current by its watch (never by polling).
+ * A service whose last instance left stays known, so callers get 503 rather than 404.
+ */
+export class RoutingTable {
+  private readonly routes = new Map<string, ServiceRoute>();
+  private readonly byId = new Map<string, Upstream>();
+  /** True once the first snapshot arrived: until then the gateway is not ready. */
+  synced = false;
+  revision = 0;
+
+  constructor(
+    private readonly makeBalancer: BalancerFactory,
+    private readonly pools: PoolSettings,
+  ) {}
+
+  /** The route of a service, or undefined when the gateway never heard of it. */
+  route(service: string): ServiceRoute | undefined {
+    return this.routes.get(service);
+  }
+
+  /** Number of live upstreams across all services. */
+  upstreamCount(): number {
+    return this.byId.size;
+  }
+
+  apply(event: WatchEvent): void {
+    if (event.kind === 'snapshot') {
+      this.replaceAll(event.snapshot.instances);
+      this.revision = event.snapshot.revision;
+      this.synced = true;
+      return;
+    }
+    const { change } = event;
+    if (change.type === 'removed') this.remove(change.instance.id);
+    else this.upsert(change.instance);
+    this.revision = change.revision;
+  }
+
+  async close(): Promise<void> {
+    const closing = [...this.byId.values()].map((upstream) => upstream.close());
+    this.byId.clear();
+    this.routes.clear();
+    await Promise.all(closing);
+  }
+
+  private upsert(instance: Instance): void {
+    const existing = this.byId.get(instance.id);
+    if (existing && existing.instance.service === instance.service && existing.address === addressOf(instance)) {
+      existing.instance = instance;
+      return;
+    }
+    if (existing) this.remove(instance.id);
+    const upstream = new Upstream(instance, this.pools);
+    this.byId.set(instance.id, upstream);
+    const route = this.routeFor(instance.service);
+    route.upstreams = [...route.upstreams, upstream];
+  }
+
+  private remove(id: string): void {
+    const upstream = this.byId.get(id);
+    if (!upstream) return;
+    this.byId.delete(id);
+    const route = this.routes.get(upstream.instance.service);
+    if (route) route.upstreams = route.upstreams.filter((u) => u !== upstream);
+    void upstream.close();
+  }
+
+  private replaceAll(instances: readonly Instance[]): void {
+    const keep = new Set(instances.map((i) => i.id));
+    for (const id of [...this.byId.keys()]) if (!keep.has(id)) this.remove(id);
+    for (const instance of instances) this.upsert(instance);
+  }
+
+  private routeFor(service: string): ServiceRoute {
+    let route = this.routes.get(service);
+    if (!route) {
+      route = { name: service, upstreams: [], balancer: this.makeBalancer() };
+      this.routes.set(service, route);
+    }
+    return route;
+  }
+}

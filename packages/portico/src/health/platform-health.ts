@@ -1,0 +1,56 @@
+import type { ServerResponse } from 'node:http';
+import { type HealthCheck, type HealthReport, healthHttpStatus, healthReport } from '@portico/sdk';
+import { sendJson } from '../http/envelope-response.js';
+import { VERSION } from '../version.js';
+
+/**
+ * The process's health, shared by both ports: dependency checks for `/health`, readiness
+ * conditions for `/readyz` (all must hold, and the process must not be shutting down).
+ */
+export class PlatformHealth {
+  private readonly startedAt = Date.now();
+  private readonly checks: Record<string, HealthCheck> = {};
+  private readonly readiness: (() => boolean)[] = [];
+  private shuttingDown = false;
+
+  /** Adds a dependency to `/health`. */
+  addCheck(name: string, check: HealthCheck): void {
+    this.checks[name] = check;
+  }
+
+  /** Adds a condition `/readyz` needs, e.g. "the routing table has its first snapshot". */
+  addReadiness(condition: () => boolean): void {
+    this.readiness.push(condition);
+  }
+
+  /** From now on `/readyz` fails, so load balancers stop sending new traffic. */
+  markShuttingDown(): void {
+    this.shuttingDown = true;
+  }
+
+  isReady(): boolean {
+    return !this.shuttingDown && this.readiness.every((condition) => condition());
+  }
+
+  report(): Promise<HealthReport> {
+    return healthReport(this.checks, { version: VERSION, startedAt: this.startedAt });
+  }
+
+  /** Answers `/health`, `/livez` or `/readyz` on a raw response; false for any other path. */
+  answer(path: string, res: ServerResponse): boolean {
+    if (path === '/livez') {
+      sendJson(res, 200, '{"status":"ok"}');
+    } else if (path === '/readyz') {
+      const ready = this.isReady();
+      sendJson(res, ready ? 200 : 503, ready ? '{"status":"ready"}' : '{"status":"not ready"}');
+    } else if (path === '/health') {
+      this.report().then(
+        (report) => sendJson(res, healthHttpStatus(report.status), JSON.stringify(report)),
+        () => sendJson(res, 503, '{"status":"unhealthy"}'),
+      );
+    } else {
+      return false;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,37 @@
+import type { ServerResponse } from 'node:http';
+import { type ErrorCode, PorticoError } from '@portico/sdk';
+
+/**
+ * Writes an error envelope straight to a raw response: the gateway's hot path and the probes
+ * use it, where there is no framework to do so.
+ */
+export function sendError(
+  res: ServerResponse,
+  requestId: string,
+  code: ErrorCode,
+  message: string,
+  details?: unknown,
+  headers?: Record<string, string>,
+): void {
+  const error = new PorticoError(code, message, details);
+  sendJson(res, error.status, errorEnvelopeText(error, requestId), headers);
+}
+
+/** The envelope text of an error, built without an intermediate object graph. */
+export function errorEnvelopeText(error: PorticoError, requestId: string): string {
+  return `{"success":false,"error":${JSON.stringify(error.toJSON())},"meta":{"requestId":${JSON.stringify(requestId)},"timestamp":"${new Date().toISOString()}"}}`;
+}
+
+/** Writes a JSON body with its length; `headers` are added to the response. */
+export function sendJson(res: ServerResponse, status: number, text: string, headers?: Record<string, string>): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (headers) for (const name in headers) res.setHeader(name, headers[name] as string);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}

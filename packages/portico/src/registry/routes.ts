@@ -1,0 +1,74 @@
+import { ok, PorticoError } from '@portico/sdk';
+import type { Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { RegistryPort } from './registry-port.js';
+import { InstanceId, registrationSchema, ServiceName } from './schemas.js';
+import { registerWatchRoute } from './watch-route.js';
+
+/** What the registry routes need. */
+export interface RegistryRoutesOptions {
+  registry: RegistryPort;
+  maxTtlSeconds: number;
+}
+
+const IdParams = Type.Object({ id: InstanceId });
+const NameParams = Type.Object({ name: ServiceName });
+
+/**
+ * The registry's HTTP API on the admin port, under `/v1/registry`. Every answer is the
+ * envelope; `docs/registry.md` describes each route.
+ */
+export async function registryRoutes(app: FastifyInstance, options: RegistryRoutesOptions): Promise<void> {
+  const { registry } = options;
+  const Registration = registrationSchema(options.maxTtlSeconds);
+
+  app.post<{ Body: Static<typeof Registration> }>(
+    '/v1/registry/instances',
+    { schema: { body: Registration } },
+    async (request, reply) => {
+      const { instance, created } = await registry.register(request.body);
+      reply.code(created ? 201 : 200);
+      return ok(instance, request.id);
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/v1/registry/instances/:id',
+    { schema: { params: IdParams } },
+    async (request) => ok(found(await registry.instance(request.params.id), request.params.id), request.id),
+  );
+
+  app.put<{ Params: Static<typeof IdParams> }>(
+    '/v1/registry/instances/:id/heartbeat',
+    { schema: { params: IdParams } },
+    async (request) => ok(found(await registry.heartbeat(request.params.id), request.params.id), request.id),
+  );
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/v1/registry/instances/:id',
+    { schema: { params: IdParams } },
+    async (request) => ok(found(await registry.deregister(request.params.id), request.params.id), request.id),
+  );
+
+  app.get('/v1/registry/services', async (request) => ok(await registry.services(), request.id));
+
+  app.get<{ Params: Static<typeof NameParams> }>(
+    '/v1/registry/services/:name',
+    { schema: { params: NameParams } },
+    async (request) => {
+      const service = await registry.service(request.params.name);
+      if (!service) throw new PorticoError('NOT_FOUND', `service ${request.params.name} has no instances`);
+      return ok(service, request.id);
+    },
+  );
+
+  registerWatchRoute(app, registry);
+}
+
+function found<T>(value: T | undefined, id: string): T {
+  if (value === undefined) {
+    throw new PorticoError('NOT_FOUND', `instance ${id} is not registered`, { id });
+  }
+  return value;
+}

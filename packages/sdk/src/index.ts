@@ -1,0 +1,26 @@
+/**
+ * `@portico/sdk`: what a service author imports to run a service behind Portico.
+ *
+ * @example
+ * ```ts
+ * import { serve, ok, PorticoError } from '@portico/sdk';
+ * ```
+ */
+export { type Envelope, type EnvelopeMeta, type ErrorEnvelope, fail, ok, type SuccessEnvelope } from './envelope.js';
+export { ERROR_CODES, type ErrorBody, type ErrorCode, isErrorCode, PorticoError } from './errors.js';
+export { type HealthCheck, type HealthReport, type HealthStatus, healthHttpStatus, healthReport } from './health.js';
+export { RegistryClient, type RegistryClientOptions } from './registry-client.js';
+export type {
+  AuthMode,
+  EndpointMethod,
+  EndpointSpec,
+  Instance,
+  InstanceRegistration,
+  InstanceStatus,
+  RegistryChange,
+  RegistrySnapshot,
+  RemovalReason,
+  ServiceDetail,
+  ServiceSummary,
+} from './registry-types.js';
+export { type RunningService, type ServeOptions, type ServiceLogger, serve } from './serve.js';

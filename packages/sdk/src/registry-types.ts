@@ -1,0 +1,97 @@
+/**
+ * The registry's contract: what a service registers, what the registry keeps and what its watch
+ * stream says. The platform and the SDK both speak these types.
+ */
+
+/** How the gateway authenticates callers of a path: enforced by the gateway's policies. */
+export type AuthMode = 'public' | 'jwt' | 'api-key' | 'any';
+
+/** An HTTP method an endpoint declares, or `*` for all of them. */
+export type EndpointMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | '*';
+
+/** A path of a service with its own access policy, e.g. `GET /orders/:id`. */
+export interface EndpointSpec {
+  method: EndpointMethod;
+  /** A path pattern relative to the service: `/orders/:id`, `/files/*`. */
+  path: string;
+  /** Open to anonymous callers. */
+  public?: boolean;
+  /** The caller needs at least one of these roles. */
+  roles?: string[];
+  /** The caller needs every one of these permissions (`resource.action`, `*` wildcards). */
+  permissions?: string[];
+}
+
+/** What a service instance sends to register (`POST /v1/registry/instances`). */
+export interface InstanceRegistration {
+  /** Stable id; registering again with the same id updates the instance. Generated if absent. */
+  id?: string;
+  /** Lowercase DNS label: it appears in URLs as `/api/{service}/...`. */
+  service: string;
+  host: string;
+  port: number;
+  /** Prefix the gateway puts before the forwarded path; default `/`. */
+  basePath?: string;
+  version?: string;
+  tags?: string[];
+  /** Relative share of traffic for weighted balancing; default 1. */
+  weight?: number;
+  metadata?: Record<string, string>;
+  /** Default auth policy for the service's paths no endpoint declares; default `any`. */
+  auth?: AuthMode;
+  endpoints?: EndpointSpec[];
+  /** Lease length; the instance disappears if it does not heartbeat within it. */
+  ttlSeconds?: number;
+}
+
+/** Lifecycle state of an instance in the registry. */
+export type InstanceStatus = 'up' | 'draining';
+
+/** An instance as the registry keeps and reports it. */
+export interface Instance {
+  id: string;
+  service: string;
+  host: string;
+  port: number;
+  basePath: string;
+  version: string;
+  tags: string[];
+  weight: number;
+  metadata: Record<string, string>;
+  auth: AuthMode;
+  endpoints: EndpointSpec[];
+  ttlSeconds: number;
+  status: InstanceStatus;
+  registeredAt: string;
+  lastHeartbeat: string;
+  leaseExpiresAt: string;
+  /** The registry revision of the instance's last change. */
+  revision: number;
+}
+
+/** One line of `GET /v1/registry/services`. */
+export interface ServiceSummary {
+  name: string;
+  instances: number;
+  versions: string[];
+}
+
+/** `GET /v1/registry/services/{name}`. */
+export interface ServiceDetail {
+  name: string;
+  instances: Instance[];
+}
+
+/** Why an instance left the registry. */
+export type RemovalReason = 'deregistered' | 'expired';
+
+/** One change of the registry, as the watch stream reports it. */
+export type RegistryChange =
+  | { revision: number; type: 'registered' | 'updated'; instance: Instance }
+  | { revision: number; type: 'removed'; reason: RemovalReason; instance: Instance };
+
+/** Everything the registry holds at a revision; a watcher that fell too far behind starts over from one. */
+export interface RegistrySnapshot {
+  revision: number;
+  instances: Instance[];
+}

@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fail } from './envelope.js';
+import { PorticoError } from './errors.js';
+import { type HealthCheck, healthHttpStatus, healthReport } from './health.js';
+import { Registration } from './registration.js';
+import type { AuthMode, EndpointSpec } from './registry-types.js';
+
+/** A minimal logger; `console` fits, and so does a pino logger. */
+export interface ServiceLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** What {@link serve} needs to run a service. */
+export interface ServeOptions {
+  /** Service name, a lowercase DNS label: callers reach it at `/api/{service}/...`. */
+  service: string;
+  /** The service's request handler; may be async and may throw a `PorticoError`. */
+  handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+  /** Registry base URL; default `PORTICO_REGISTRY_URL` or `http://127.0.0.1:9080`. */
+  registry?: string;
+  /** Port to listen on; default `PORT` or 0 (an ephemeral port). */
+  port?: number;
+  /** Address to listen on; default `127.0.0.1`. */
+  host?: string;
+  /** Address the gateway should use to reach this instance; default the listen address (or 127.0.0.1 for a wildcard). */
+  advertiseHost?: string;
+  /** Stable instance id; default a generated `{service}-{random}`. */
+  id?: string;
+  basePath?: string;
+  version?: string;
+  tags?: string[];
+  weight?: number;
+  metadata?: Record<string, string>;
+  auth?: AuthMode;
+  endpoints?: EndpointSpec[];
+  /** Heartbeat interval; default 10 s. */
+  heartbeatSeconds?: number;
+  /** Lease length; default three heartbeat intervals. */
+  ttlSeconds?: number;
+  /** Dependency checks reported by `/health`. */
+  healthChecks?: Record<string, HealthCheck>;
+  /** After deregistering, how long to keep serving while gateways learn of it; default 1 s. */
+  propagationMs?: number;
+  /** Longest wait for in-flight requests when draining; default 30 s. */
+  graceMs?: number;
+  /** Drain and exit on SIGTERM and SIGINT; default true. */
+  handleSignals?: boolean;
+  logger?: ServiceLogger;
+}
+
+/** A service started by {@link serve}. */
+export interface RunningService {
+  readonly server: Server;
+  readonly port: number;
+  readonly url: string;
+  readonly instanceId: string;
+  /** Resolves once the registry has accepted the instance. */
+  readonly registered: Promise<void>;
+  /** Drains: deregister, wait for propagation, finish in-flight requests, close. */
+  close(): Promise<void>;
+}
+
+const running = new Set<RunningService>();
+let signalsInstalled = false;
+
+/**
+ * Runs a service: listens, registers once listening, heartbeats (re-registering if the registry
+ * forgot it), answers `/health`, `/livez` and `/readyz`, turns thrown `PorticoError`s into
+ * envelopes and, on SIGTERM, drains without failing a request.
+ *
+ * @example
+ * ```ts
+ * import { serve, ok } from '@portico/sdk';
+ * await serve({
+ *   service: 'hello',
+ *   handler: (req, res) => {
+ *     res.setHeader('content-type', 'application/json');
+ *     res.end(JSON.stringify(ok({ hello: 'world' }, String(req.headers['x-request-id'] ?? ''))));
+ *   },
+ * });
+ * ```
+ */
+export async function serve(options: ServeOptions): Promise<RunningService> {
+  const logger = options.logger ?? console;
+  const startedAt = Date.now();
+  const version = options.version ?? '0.0.0';
+  const healthChecks = options.healthChecks ?? {};
+  let draining = false;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+
+  const onRequest: RequestListener = (req, res) => {
+    const path = req.url ?? '/';
+    if (draining) res.setHeader('connection', 'close');
+    if (path === '/health' || path === '/livez' || path === '/readyz') {
+      void answerProbe(path, res);
+      return;
+    }
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    });
+    try {
+      const result = options.handler(req, res);
+      if (result instanceof Promise) result.catch((error: unknown) => answerError(error, req, res, logger));
+    } catch (error) {
+      answerError(error, req, res, logger);
+    }
+  };
+
+  async function answerProbe(path: string, res: ServerResponse): Promise<void> {
+    if (path === '/livez') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz') return sendJson(res, draining ? 503 : 200, { status: draining ? 'draining' : 'ready' });
+    const report = await healthReport(healthChecks, { version, startedAt });
+    sendJson(res, healthHttpStatus(report.status), report);
+  }
+
+  const server = createServer(onRequest);
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? Number(process.env.PORT ?? 0), host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const advertiseHost = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+  const heartbeatSeconds = options.heartbeatSeconds ?? 10;
+
+  const registration = new Registration({
+    registryUrl: options.registry ?? process.env.PORTICO_REGISTRY_URL ?? 'http://127.0.0.1:9080',
+    heartbeatMs: heartbeatSeconds * 1000,
+    logger,
+    registration: {
+      id: options.id ?? `${options.service}-${randomUUID().slice(0, 8)}`,
+      service: options.service,
+      host: advertiseHost,
+      port,
+      basePath: options.basePath ?? '/',
+      version,
+      tags: options.tags ?? [],
+      weight: options.weight ?? 1,
+      metadata: options.metadata ?? {},
+      auth: options.auth ?? 'any',
+      endpoints: options.endpoints ?? [],
+      ttlSeconds: options.ttlSeconds ?? heartbeatSeconds * 3,
+    },
+  });
+  registration.start();
+
+  let closing: Promise<void> | undefined;
+  const service: RunningService = {
+    server,
+    port,
+    url: `http://${advertiseHost}:${port}`,
+    instanceId: registration.id,
+    registered: registration.registered,
+    close() {
+      closing ??= drain();
+      return closing;
+    },
+  };
+
+  async function drain(): Promise<void> {
+    draining = true;
+    await registration.stop();
+    await delay(options.propagationMs ?? 1_000);
+    server.close();
+    server.closeIdleConnections();
+    if (inFlight > 0) {
+      const finished = new Promise<void>((resolve) => {
+        idle = resolve;
+      });
+      await Promise.race([finished, delay(options.graceMs ?? 30_000)]);
+    }
+    server.closeAllConnections();
+    running.delete(service);
+  }
+
+  running.add(service);
+  if (options.handleSignals !== false) installSignalHandlers(logger);
+  return service;
+}
+
+function installSignalHandlers(logger: ServiceLogger): void {
+  if (signalsInstalled) return;
+  signalsInstalled = true;
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info(`${signal} received: draining ${running.size} service(s)`);
+    Promise.all([...running].map((s) => s.close())).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+function answerError(error: unknown, req: IncomingMessage, res: ServerResponse, logger: ServiceLogger): void {
+  const known =
+    error instanceof PorticoError ? error : new PorticoError('INTERNAL_ERROR', 'the service failed to answer');
+  if (!(error instanceof PorticoError)) logger.error(`unhandled error in handler: ${String(error)}`);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, known.status, fail(known, String(req.headers['x-request-id'] ?? '')));
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -66,10 +66,14 @@ export async function startPortico(
 
   await listen(gateway.server, config.publicPort, config.host, 'public', 'PORTICO_PUBLIC_PORT');
   try {
-    await listen(admin.server, config.adminPort, config.adminHost, 'admin', 'PORTICO_ADMIN_PORT');
+    // Fastify's own listen, so its close() knows the server is listening and ends idle connections.
+    await admin.listen({ port: config.adminPort, host: config.adminHost });
   } catch (error) {
     gateway.server.close();
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ListenError(
+      `cannot listen on ${config.adminHost}:${config.adminPort} for the admin port (${code}); set PORTICO_ADMIN_PORT`,
+    );
   }
   const publicUrl = urlOf(gateway.server);
   const adminUrl = urlOf(admin.server);

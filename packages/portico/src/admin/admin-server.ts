@@ -25,7 +25,7 @@ export interface AdminServerOptions {
  * @example
  * ```ts
  * const app = await createAdminServer({ logger, health, registry, maxTtlSeconds: 3600 });
- * await app.listen({ port: 9080, host: '127.0.0.1' });
+ * await app.listen({ port: 9080, host: '127.0.0.1' }); // listen through Fastify, so close() ends connections
  * ```
  */
 export async function createAdminServer(options: AdminServerOptions): Promise<FastifyInstance> {
@@ -34,6 +34,9 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
     // Heartbeats arrive every few seconds from every instance: request lines would drown the log.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Admin calls are short and watch streams resume elsewhere: at close, end every connection
+    // rather than wait out clients that keep theirs open.
+    forceCloseConnections: true,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     // Wrong types are errors, not something to coerce; unknown fields are rejected by the schemas.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
@@ -55,7 +58,5 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
     });
   }
   await app.register(registryRoutes, { registry: options.registry, maxTtlSeconds: options.maxTtlSeconds });
-  // The caller listens on app.server itself (to share one listen helper), so make the app ready here.
-  await app.ready();
   return app;
 }

@@ -66,6 +66,9 @@ export async function registryRoutes(app: FastifyInstance, options: RegistryRout
   registerWatchRoute(app, registry);
 }
 
+// Not encapsulated (as fastify-plugin would do): the watch's preClose hook must run on the root.
+Object.assign(registryRoutes, { [Symbol.for('skip-override')]: true });
+
 function found<T>(value: T | undefined, id: string): T {
   if (value === undefined) {
     throw new PorticoError('NOT_FOUND', `instance ${id} is not registered`, { id });

@@ -24,7 +24,9 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
  */
 export function registerWatchRoute(app: FastifyInstance, registry: RegistryPort): void {
   const open = new Set<ServerResponse>();
-  app.addHook('onClose', async () => {
+  // Before the server stops accepting: end every stream so its connection closes at once
+  // (the client reconnects elsewhere with its last id) instead of holding shutdown open.
+  app.addHook('preClose', async () => {
     for (const res of open) res.end();
   });
 
@@ -38,7 +40,8 @@ export function registerWatchRoute(app: FastifyInstance, registry: RegistryPort)
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
+        // The stream owns its connection; when it ends, so does the connection.
+        connection: 'close',
         'x-accel-buffering': 'no',
         'x-request-id': request.id,
       });

@@ -2,6 +2,7 @@ import { fail, PorticoError } from '@portico/sdk';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { PlatformHealth } from '../health/platform-health.js';
+import { answerClientError } from '../http/client-error.js';
 import { sendJson } from '../http/envelope-response.js';
 import { requestIdFrom } from '../http/request-id.js';
 import type { RegistryPort } from '../registry/registry-port.js';
@@ -40,6 +41,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     // Wrong types are errors, not something to coerce; unknown fields are rejected by the schemas.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error, request, reply) => {
       const id = requestIdFrom(request.headers['x-request-id']);
       const mapped = new PorticoError('VALIDATION_ERROR', `the URL is malformed (${error.code})`);

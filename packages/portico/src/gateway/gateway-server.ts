@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { PorticoError } from '@portico/sdk';
 import FindMyWay, { type HTTPVersion } from 'find-my-way';
 import type { Logger } from 'pino';
 import type { PlatformHealth } from '../health/platform-health.js';
-import { errorEnvelopeText, sendError } from '../http/envelope-response.js';
+import { answerClientError } from '../http/client-error.js';
+import { sendError } from '../http/envelope-response.js';
 import { requestIdFrom } from '../http/request-id.js';
 import { type ExchangeLimits, ProxyExchange } from './proxy-exchange.js';
 import type { RoutingTable } from './routing-table.js';
@@ -92,7 +91,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       router.lookup(req, res);
     },
   );
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
+  server.on('clientError', answerClientError);
 
   function onFinished(): void {
     inFlight--;
@@ -135,30 +134,4 @@ function pathOf(url: string | undefined): string {
 
 function idHeader(requestId: string): Record<string, string> {
   return { 'x-request-id': requestId };
-}
-
-const CLIENT_ERRORS: Record<string, [number, string, PorticoError]> = {
-  HPE_HEADER_OVERFLOW: [
-    431,
-    'Request Header Fields Too Large',
-    new PorticoError('HEADERS_TOO_LARGE', 'the request headers are larger than the limit'),
-  ],
-};
-const BAD_REQUEST: [number, string, PorticoError] = [
-  400,
-  'Bad Request',
-  new PorticoError('VALIDATION_ERROR', 'the request is not valid HTTP'),
-];
-
-/** A request Node could not parse never reaches a handler: answer it on the socket, in the envelope. */
-function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const [status, reason, porticoError] = CLIENT_ERRORS[error.code ?? ''] ?? BAD_REQUEST;
-  const body = errorEnvelopeText(porticoError, requestIdFrom(undefined));
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
 }

@@ -70,7 +70,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(
-    controller: Dispatcher.DispatchController,
+    _controller: Dispatcher.DispatchController,
     statusCode: number,
     headers: IncomingHttpHeaders,
     statusMessage?: string,
@@ -79,8 +79,6 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     stripResponseHopHeaders(headers);
     headers['x-request-id'] = this.requestId;
     this.res.writeHead(statusCode, statusMessage || undefined, headers as Record<string, string | string[]>);
-    // Node answers HEAD, 204 and 304 without a body; nothing more will be written for them.
-    if (!this.res.writable) controller.abort(CLIENT_GONE);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

@@ -1,0 +1,42 @@
+import type { Socket } from 'node:net';
+import { PorticoError } from '@portico/sdk';
+import { errorEnvelopeText } from './envelope-response.js';
+import { requestIdFrom } from './request-id.js';
+
+type Answer = [status: number, reason: string, error: PorticoError];
+
+/** Parser errors Node raises before any handler runs, and how each is answered. */
+const ANSWERS: Record<string, Answer> = {
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'Request Header Fields Too Large',
+    new PorticoError('HEADERS_TOO_LARGE', 'the request headers are larger than the limit'),
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    408,
+    'Request Timeout',
+    new PorticoError('REQUEST_TIMEOUT', 'the request was not received in time'),
+  ],
+};
+const BAD_REQUEST: Answer = [400, 'Bad Request', new PorticoError('VALIDATION_ERROR', 'the request is not valid HTTP')];
+
+/**
+ * Answers a request Node could not parse (`clientError`): it never reaches a handler, so the
+ * envelope is written straight to the socket, and the connection is closed.
+ *
+ * @example
+ * ```ts
+ * server.on('clientError', answerClientError);
+ * ```
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, porticoError] = ANSWERS[error.code ?? ''] ?? BAD_REQUEST;
+  const body = errorEnvelopeText(porticoError, requestIdFrom(undefined));
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,105 @@
+import type { Instance } from '@portico/sdk';
+import { afterEach, describe, expect, it } from 'vitest';
+import { balancerFactory } from './balancers/index.js';
+import { RoutingTable } from './routing-table.js';
+
+const instance = (id: string, service: string, port: number, basePath = '/'): Instance =>
+  ({ id, service, host: '127.0.0.1', port, basePath }) as Instance;
+
+describe('RoutingTable', () => {
+  let table: RoutingTable;
+  afterEach(async () => {
+    await table.close();
+  });
+
+  const make = (balancer = 'round-robin') =>
+    new RoutingTable(balancerFactory(balancer), { connectTimeoutMs: 1000, connectionsPerUpstream: 4 });
+
+  it('applies a snapshot, then changes, keeping a service known after its last instance leaves', () => {
+    table = make();
+    expect(table.synced).toBe(false);
+    table.apply({ kind: 'snapshot', epoch: 'e', snapshot: { revision: 2, instances: [instance('a', 'orders', 1)] } });
+    expect(table.synced).toBe(true);
+    expect(table.route('orders')?.upstreams.map((u) => u.instance.id)).toEqual(['a']);
+    table.apply({
+      kind: 'change',
+      epoch: 'e',
+      change: { revision: 3, type: 'registered', instance: instance('b', 'orders', 2) },
+    });
+    expect(table.route('orders')?.upstreams).toHaveLength(2);
+    table.apply({
+      kind: 'change',
+      epoch: 'e',
+      change: { revision: 4, type: 'removed', reason: 'expired', instance: instance('a', 'orders', 1) },
+    });
+    table.apply({
+      kind: 'change',
+      epoch: 'e',
+      change: { revision: 5, type: 'removed', reason: 'deregistered', instance: instance('b', 'orders', 2) },
+    });
+    expect(table.route('orders')?.upstreams).toEqual([]);
+    expect(table.route('unknown')).toBeUndefined();
+    expect(table.revision).toBe(5);
+  });
+
+  it('keeps the pool when an update leaves the address alone, replaces it when the address moves', () => {
+    table = make();
+    table.apply({ kind: 'snapshot', epoch: 'e', snapshot: { revision: 1, instances: [instance('a', 'orders', 1)] } });
+    const before = table.route('orders')?.upstreams[0];
+    table.apply({
+      kind: 'change',
+      epoch: 'e',
+      change: { revision: 2, type: 'updated', instance: instance('a', 'orders', 1) },
+    });
+    expect(table.route('orders')?.upstreams[0]).toBe(before);
+    table.apply({
+      kind: 'change',
+      epoch: 'e',
+      change: { revision: 3, type: 'updated', instance: instance('a', 'orders', 9) },
+    });
+    expect(table.route('orders')?.upstreams[0]).not.toBe(before);
+    expect(table.route('orders')?.upstreams[0]?.address).toBe('127.0.0.1:9');
+  });
+
+  it('moves an instance whose update names another service', () => {
+    table = make();
+    table.apply({ kind: 'snapshot', epoch: 'e', snapshot: { revision: 1, instances: [instance('a', 'orders', 1)] } });
+    table.apply({
+      kind: 'change',
+      epoch: 'e',
+      change: { revision: 2, type: 'updated', instance: instance('a', 'users', 1) },
+    });
+    expect(table.route('orders')?.upstreams).toEqual([]);
+    expect(table.route('users')?.upstreams.map((u) => u.instance.id)).toEqual(['a']);
+  });
+
+  it('drops instances a resync snapshot no longer has', () => {
+    table = make();
+    table.apply({
+      kind: 'snapshot',
+      epoch: 'e',
+      snapshot: { revision: 1, instances: [instance('a', 'orders', 1), instance('b', 'orders', 2)] },
+    });
+    table.apply({ kind: 'snapshot', epoch: 'f', snapshot: { revision: 7, instances: [instance('b', 'orders', 2)] } });
+    expect(table.route('orders')?.upstreams.map((u) => u.instance.id)).toEqual(['b']);
+    expect(table.upstreamCount()).toBe(1);
+  });
+
+  it('computes the path prefix from the base path', () => {
+    table = make();
+    table.apply({
+      kind: 'snapshot',
+      epoch: 'e',
+      snapshot: { revision: 1, instances: [instance('a', 'root', 1, '/'), instance('b', 'nested', 2, '/v1')] },
+    });
+    expect(table.route('root')?.upstreams[0]?.pathPrefix).toBe('');
+    expect(table.route('nested')?.upstreams[0]?.pathPrefix).toBe('/v1');
+  });
+
+  it('rejects an unknown balancer by name', () => {
+    table = make();
+    expect(() => balancerFactory('random')).toThrow(
+      /unknown balancer "random": choose one of round-robin, least-outstanding/,
+    );
+  });
+});

@@ -45,11 +45,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   const router = FindMyWay<HTTPVersion.V1>({
     defaultRoute: (req, res) => {
       const id = requestIdFrom(req.headers['x-request-id']);
-      sendError(res, id, 'NOT_FOUND', `no route for ${req.method} ${pathOf(req.url)}`, undefined, idHeader(id));
+      sendError(res, id, 'NOT_FOUND', `no route for ${req.method} ${pathOf(req.url)}`);
     },
     onBadUrl: (_path, req, res) => {
       const id = requestIdFrom(req.headers['x-request-id']);
-      sendError(res, id, 'VALIDATION_ERROR', 'the URL is malformed', undefined, idHeader(id));
+      sendError(res, id, 'VALIDATION_ERROR', 'the URL is malformed');
     },
   });
 
@@ -58,19 +58,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     const service = params.service as string;
     const route = table.route(service);
     if (route === undefined) {
-      sendError(res, requestId, 'NOT_FOUND', `service ${service} is not registered`, undefined, idHeader(requestId));
+      sendError(res, requestId, 'NOT_FOUND', `service ${service} is not registered`);
       return;
     }
     const upstreams = route.upstreams;
     if (upstreams.length === 0) {
-      sendError(
-        res,
-        requestId,
-        'SERVICE_UNAVAILABLE',
-        `service ${service} has no live instance`,
-        undefined,
-        idHeader(requestId),
-      );
+      sendError(res, requestId, 'SERVICE_UNAVAILABLE', `service ${service} has no live instance`);
       return;
     }
     const upstream = route.balancer.pick(upstreams);
@@ -130,8 +123,4 @@ function pathOf(url: string | undefined): string {
   const path = url ?? '/';
   const query = path.indexOf('?');
   return query === -1 ? path : path.slice(0, query);
-}
-
-function idHeader(requestId: string): Record<string, string> {
-  return { 'x-request-id': requestId };
 }

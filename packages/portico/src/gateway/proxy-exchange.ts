@@ -118,7 +118,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   private fail(code: 'PAYLOAD_TOO_LARGE' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_ERROR', message: string): void {
-    sendError(this.res, this.requestId, code, message, undefined, { 'x-request-id': this.requestId });
+    sendError(this.res, this.requestId, code, message);
   }
 }
 

@@ -2,8 +2,8 @@ import type { ServerResponse } from 'node:http';
 import { type ErrorCode, PorticoError } from '@portico/sdk';
 
 /**
- * Writes an error envelope straight to a raw response: the gateway's hot path and the probes
- * use it, where there is no framework to do so.
+ * Writes an error envelope, with its `x-request-id` header, straight to a raw response: the
+ * gateway's hot path uses it, where there is no framework to do so.
  */
 export function sendError(
   res: ServerResponse,
@@ -11,10 +11,9 @@ export function sendError(
   code: ErrorCode,
   message: string,
   details?: unknown,
-  headers?: Record<string, string>,
 ): void {
   const error = new PorticoError(code, message, details);
-  sendJson(res, error.status, errorEnvelopeText(error, requestId), headers);
+  sendJson(res, error.status, errorEnvelopeText(error, requestId), { 'x-request-id': requestId });
 }
 
 /** The envelope text of an error, built without an intermediate object graph. */

@@ -94,7 +94,9 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
   let idle: (() => void) | undefined;
 
   const onRequest: RequestListener = (req, res) => {
-    const path = req.url ?? '/';
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
     if (draining) res.setHeader('connection', 'close');
     if (path === '/health' || path === '/livez' || path === '/readyz') {
       void answerProbe(path, res);
@@ -205,6 +207,8 @@ function installSignalHandlers(logger: ServiceLogger): void {
 function answerError(error: unknown, req: IncomingMessage, res: ServerResponse, logger: ServiceLogger): void {
   const known =
     error instanceof PorticoError ? error : new PorticoError('INTERNAL_ERROR', 'the service failed to answer');
+  // A caller that hung up mid-body is not a bug in the handler: nothing to log, nobody to answer.
+  if (req.destroyed && !res.headersSent) return;
   if (!(error instanceof PorticoError)) logger.error(`unhandled error in handler: ${String(error)}`);
   if (res.headersSent) {
     res.destroy();

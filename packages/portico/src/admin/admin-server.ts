@@ -54,9 +54,9 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
     reply.header('x-request-id', request.id);
   });
   for (const path of ['/health', '/livez', '/readyz']) {
-    app.get(path, (_request, reply) => {
+    app.get(path, (request, reply) => {
       reply.hijack();
-      options.health.answer(path, reply.raw);
+      options.health.answer(path, reply.raw, request.id);
     });
   }
   await app.register(registryRoutes, { registry: options.registry, maxTtlSeconds: options.maxTtlSeconds });

@@ -36,7 +36,11 @@ export function loadConfig(sources: ConfigSources = {}): PorticoConfig {
   const file = explicit ?? (existsSync('portico.yaml') ? 'portico.yaml' : undefined);
   const fromFile = file === undefined ? emptyFile() : parseFile(resolve(file), file);
   const envKeys = applyEnv(fromFile.data, env);
-  if (validate(fromFile.data)) return fromFile.data as PorticoConfig;
+  if (validate(fromFile.data)) {
+    const config = fromFile.data as PorticoConfig;
+    checkAcrossKeys(config, envKeys, fromFile);
+    return config;
+  }
   const error = (validate.errors as ErrorObject[])[0] as ErrorObject;
   const path = errorPath(error);
   const key = path.join('.') || '(root)';
@@ -109,11 +113,30 @@ function applyEnv(data: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<st
       target = target[segment] as Record<string, unknown>;
     }
     const leaf = path.at(-1) as string;
-    // Numbers arrive as text; a value that is not a number stays text and fails validation by name.
-    target[leaf] = /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
+    // Numbers arrive as text: convert them for numeric settings only (a data dir may be "2024");
+    // text that is not a number stays text and fails validation by name.
+    target[leaf] = isNumericSetting(path) && /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
     used.set(path.join('.'), name);
   }
   return used;
+}
+
+function isNumericSetting(path: readonly string[]): boolean {
+  let schema: { type?: string; properties?: Record<string, unknown> } | undefined = ConfigSchema;
+  for (const segment of path) schema = schema?.properties?.[segment] as typeof schema;
+  return schema?.type === 'integer' || schema?.type === 'number';
+}
+
+/** Rules that tie two settings together, which the schema alone cannot say. */
+function checkAcrossKeys(config: PorticoConfig, envKeys: Map<string, string>, file: ParsedFile): void {
+  if (config.registry.ttlSeconds > config.registry.maxTtlSeconds) {
+    const path = ['registry', 'ttlSeconds'];
+    const envName = envKeys.get(path.join('.'));
+    const where = envName ? `${envName}=${JSON.stringify(config.registry.ttlSeconds)}` : file.where(path);
+    throw new ConfigError(
+      `${where}: registry.ttlSeconds must not exceed registry.maxTtlSeconds (${config.registry.maxTtlSeconds})`,
+    );
+  }
 }
 
 function errorPath(error: ErrorObject): string[] {

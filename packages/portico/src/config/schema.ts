@@ -26,7 +26,6 @@ export const ConfigSchema = Type.Object(
     shutdownGraceMs: Millis(10_000, 600_000),
     registry: Type.Object(
       {
-        heartbeatSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10 }),
         ttlSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 30 }),
         maxTtlSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 3600 }),
         watchHistory: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
@@ -60,7 +59,6 @@ export const ENV_OVERRIDES: Record<string, readonly string[]> = {
   PORTICO_DATA_DIR: ['dataDir'],
   PORTICO_LOG_LEVEL: ['logLevel'],
   PORTICO_SHUTDOWN_GRACE_MS: ['shutdownGraceMs'],
-  PORTICO_HEARTBEAT_SECONDS: ['registry', 'heartbeatSeconds'],
   PORTICO_TTL_SECONDS: ['registry', 'ttlSeconds'],
   PORTICO_BALANCER: ['gateway', 'balancer'],
   PORTICO_MAX_BODY_BYTES: ['gateway', 'maxBodyBytes'],

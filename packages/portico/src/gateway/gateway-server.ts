@@ -58,6 +58,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     const service = params.service as string;
     const route = table.route(service);
     if (route === undefined) {
+      if (service === '') {
+        sendError(res, requestId, 'NOT_FOUND', `no route for ${req.method} ${pathOf(req.url)}`);
+        return;
+      }
       sendError(res, requestId, 'NOT_FOUND', `service ${service} is not registered`);
       return;
     }
@@ -72,11 +76,20 @@ export function createGateway(options: GatewayOptions): Gateway {
   router.all('/api/:service', proxy);
   router.all('/api/:service/*', proxy);
   for (const path of ['/health', '/livez', '/readyz']) {
-    router.on(['GET', 'HEAD'], path, (req, res) => health.answer(pathOf(req.url), res));
+    router.on(['GET', 'HEAD'], path, (req, res) =>
+      health.answer(pathOf(req.url), res, requestIdFrom(req.headers['x-request-id'])),
+    );
   }
 
   const server = createServer(
-    { maxHeaderSize: options.maxHeaderBytes, keepAliveTimeout: 30_000, headersTimeout: 60_000 },
+    {
+      maxHeaderSize: options.maxHeaderBytes,
+      keepAliveTimeout: 30_000,
+      headersTimeout: 60_000,
+      // Bodies stream through and are bounded by maxBodyBytes; a whole-request deadline would
+      // cut a large upload or a long download off mid-way.
+      requestTimeout: 0,
+    },
     (req, res) => {
       inFlight++;
       res.once('close', onFinished);

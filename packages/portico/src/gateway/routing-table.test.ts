@@ -103,3 +103,32 @@ describe('RoutingTable', () => {
     );
   });
 });
+
+describe('RoutingTable weights', () => {
+  it('keeps weight-0 instances registered but out of rotation', async () => {
+    const table = new RoutingTable(balancerFactory('round-robin'), {
+      connectTimeoutMs: 1000,
+      connectionsPerUpstream: 4,
+    });
+    const drained = { ...instance('a', 'orders', 1), weight: 0 };
+    table.apply({
+      kind: 'snapshot',
+      epoch: 'e',
+      snapshot: { revision: 1, instances: [drained, instance('b', 'orders', 2)] },
+    });
+    expect(table.route('orders')?.upstreams.map((u) => u.instance.id)).toEqual(['b']);
+    table.apply({
+      kind: 'change',
+      epoch: 'e',
+      change: { revision: 2, type: 'updated', instance: { ...drained, weight: 3 } },
+    });
+    expect(
+      table
+        .route('orders')
+        ?.upstreams.map((u) => u.instance.id)
+        .sort(),
+    ).toEqual(['a', 'b']);
+    expect(table.upstreamCount()).toBe(2);
+    await table.close();
+  });
+});

@@ -6,7 +6,10 @@ import { addressOf, type PoolSettings, Upstream } from './upstream.js';
 /** A service as the gateway routes it. */
 export interface ServiceRoute {
   readonly name: string;
-  /** Live upstreams; replaced, never mutated, so a request holds a consistent list. */
+  /**
+   * Live upstreams that take traffic (weight above 0); replaced, never mutated, so a request
+   * holds a consistent list.
+   */
   upstreams: readonly Upstream[];
   readonly balancer: Balancer;
 }
@@ -18,6 +21,8 @@ export interface ServiceRoute {
 export class RoutingTable {
   private readonly routes = new Map<string, ServiceRoute>();
   private readonly byId = new Map<string, Upstream>();
+  /** Every upstream of a service, weight 0 included: what a route's list is rebuilt from. */
+  private readonly members = new Map<string, Set<Upstream>>();
   /** True once the first snapshot arrived: until then the gateway is not ready. */
   synced = false;
   revision = 0;
@@ -53,6 +58,7 @@ export class RoutingTable {
   async close(): Promise<void> {
     const closing = [...this.byId.values()].map((upstream) => upstream.close());
     this.byId.clear();
+    this.members.clear();
     this.routes.clear();
     await Promise.all(closing);
   }
@@ -61,21 +67,39 @@ export class RoutingTable {
     const existing = this.byId.get(instance.id);
     if (existing && existing.instance.service === instance.service && existing.address === addressOf(instance)) {
       existing.instance = instance;
+      this.refreshTakers(this.routeFor(instance.service));
       return;
     }
     if (existing) this.remove(instance.id);
     const upstream = new Upstream(instance, this.pools);
     this.byId.set(instance.id, upstream);
-    const route = this.routeFor(instance.service);
-    route.upstreams = [...route.upstreams, upstream];
+    this.membersOf(instance.service).add(upstream);
+    this.refreshTakers(this.routeFor(instance.service));
+  }
+
+  /** Rebuilds a route's list from the instances of its service that take traffic. */
+  private refreshTakers(route: ServiceRoute): void {
+    const takers: Upstream[] = [];
+    for (const upstream of this.membersOf(route.name)) if (upstream.instance.weight !== 0) takers.push(upstream);
+    route.upstreams = takers;
+  }
+
+  private membersOf(service: string): Set<Upstream> {
+    let members = this.members.get(service);
+    if (!members) {
+      members = new Set();
+      this.members.set(service, members);
+    }
+    return members;
   }
 
   private remove(id: string): void {
     const upstream = this.byId.get(id);
     if (!upstream) return;
     this.byId.delete(id);
+    this.members.get(upstream.instance.service)?.delete(upstream);
     const route = this.routes.get(upstream.instance.service);
-    if (route) route.upstreams = route.upstreams.filter((u) => u !== upstream);
+    if (route) this.refreshTakers(route);
     void upstream.close();
   }
 

@@ -37,16 +37,17 @@ export class PlatformHealth {
   }
 
   /** Answers `/health`, `/livez` or `/readyz` on a raw response; false for any other path. */
-  answer(path: string, res: ServerResponse): boolean {
+  answer(path: string, res: ServerResponse, requestId: string): boolean {
+    const headers = { 'x-request-id': requestId };
     if (path === '/livez') {
-      sendJson(res, 200, '{"status":"ok"}');
+      sendJson(res, 200, '{"status":"ok"}', headers);
     } else if (path === '/readyz') {
       const ready = this.isReady();
-      sendJson(res, ready ? 200 : 503, ready ? '{"status":"ready"}' : '{"status":"not ready"}');
+      sendJson(res, ready ? 200 : 503, ready ? '{"status":"ready"}' : '{"status":"not ready"}', headers);
     } else if (path === '/health') {
       this.report().then(
-        (report) => sendJson(res, healthHttpStatus(report.status), JSON.stringify(report)),
-        () => sendJson(res, 503, '{"status":"unhealthy"}'),
+        (report) => sendJson(res, healthHttpStatus(report.status), JSON.stringify(report), headers),
+        () => sendJson(res, 503, '{"status":"unhealthy"}', headers),
       );
     } else {
       return false;

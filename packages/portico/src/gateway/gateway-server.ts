@@ -8,6 +8,15 @@ import { requestIdFrom } from '../http/request-id.js';
 import { type ExchangeLimits, ProxyExchange } from './proxy-exchange.js';
 import type { RoutingTable } from './routing-table.js';
 
+/**
+ * A handler the public port serves besides the proxy, e.g. identity's `/auth/*` and
+ * `/.well-known/jwks.json`. `paths` are find-my-way patterns.
+ */
+export interface PublicMount {
+  paths: string[];
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
 /** What the gateway needs. */
 export interface GatewayOptions {
   table: RoutingTable;
@@ -15,6 +24,8 @@ export interface GatewayOptions {
   logger: Logger;
   limits: ExchangeLimits;
   maxHeaderBytes: number;
+  /** Platform endpoints on the public port; matched before the default 404. */
+  mounts?: PublicMount[];
 }
 
 /** The data plane: a `node:http` server that routes `/api/{service}/...` to live instances. */
@@ -75,6 +86,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   router.all('/api/:service', proxy);
   router.all('/api/:service/*', proxy);
+  for (const mount of options.mounts ?? []) {
+    for (const path of mount.paths) router.all(path, (req, res) => mount.handler(req, res));
+  }
   for (const path of ['/health', '/livez', '/readyz']) {
     router.on(['GET', 'HEAD'], path, (req, res) =>
       health.answer(pathOf(req.url), res, requestIdFrom(req.headers['x-request-id'])),

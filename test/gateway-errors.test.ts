@@ -89,7 +89,7 @@ describe('gateway errors, each in the envelope with its status and code', () => 
     expect(health.body).toMatchObject({
       status: 'healthy',
       version: expect.any(String),
-      dependencies: { registry: 'healthy' },
+      dependencies: { registry: 'healthy', routes: 'healthy' },
     });
     expect(typeof health.body.uptime_seconds).toBe('number');
     expect(Date.parse(health.body.timestamp)).not.toBeNaN();

@@ -90,15 +90,21 @@ export function spawnNode(args: string[], env: Record<string, string> = {}, cwd 
   };
 }
 
-/** A running Portico process with its URLs. */
+/** A running Portico process with its URLs (a registry-only process has no public URL: ''). */
 export interface PorticoProc extends Proc {
   readonly publicUrl: string;
   readonly adminUrl: string;
 }
 
-/** Starts `portico start` on ephemeral ports with a fresh data directory; `env` adds settings. */
-export async function startPortico(env: Record<string, string> = {}): Promise<PorticoProc> {
-  const proc = spawnNode([PORTICO_BIN, 'start'], {
+/**
+ * Starts `portico start [role]` on ephemeral ports with a fresh data directory; `env` adds
+ * settings.
+ */
+export async function startPortico(
+  env: Record<string, string> = {},
+  role: 'all' | 'gateway' | 'registry' = 'all',
+): Promise<PorticoProc> {
+  const proc = spawnNode([PORTICO_BIN, 'start', role], {
     PORTICO_HOST: '127.0.0.1',
     PORTICO_PUBLIC_PORT: '0',
     PORTICO_ADMIN_PORT: '0',
@@ -107,8 +113,8 @@ export async function startPortico(env: Record<string, string> = {}): Promise<Po
     ...env,
   });
   const line = await proc.waitForLine(/"msg":"portico started"/);
-  const { public: publicUrl, admin: adminUrl } = JSON.parse(line) as { public: string; admin: string };
-  return Object.assign(proc, { publicUrl, adminUrl });
+  const { public: publicUrl, admin: adminUrl } = JSON.parse(line) as { public?: string; admin: string };
+  return Object.assign(proc, { publicUrl: publicUrl ?? '', adminUrl });
 }
 
 /** A running service process (a fixture built on the SDK). */

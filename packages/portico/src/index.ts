@@ -10,5 +10,5 @@
  */
 export { ConfigError, type ConfigSources, loadConfig } from './config/load.js';
 export type { PorticoConfig } from './config/schema.js';
-export { ListenError, type RunningPortico, startPortico } from './platform.js';
+export { ListenError, type PorticoRole, type RunningPortico, type StartOptions, startPortico } from './platform.js';
 export { VERSION } from './version.js';

@@ -5,51 +5,127 @@ import type { Logger } from 'pino';
 import { createAdminServer } from './admin/admin-server.js';
 import type { PorticoConfig } from './config/schema.js';
 import { balancerFactory } from './gateway/balancers/index.js';
-import { createGateway } from './gateway/gateway-server.js';
+import { createGateway, type Gateway } from './gateway/gateway-server.js';
 import { RoutingTable } from './gateway/routing-table.js';
 import { PlatformHealth } from './health/platform-health.js';
 import { createLogger } from './logger.js';
+import { HttpRegistry } from './registry/http-registry.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
+import type { RegistryPort } from './registry/registry-port.js';
 
-/** A running all-in-one Portico. */
+/**
+ * What one process runs: everything (`all`), or one part of a distributed deployment. A
+ * `gateway` reaches the registry at `registryUrl` through the network adapter; a `registry`
+ * serves the registry API and no public port.
+ */
+export type PorticoRole = 'all' | 'gateway' | 'registry';
+
+/** A running Portico process. */
 export interface RunningPortico {
-  /** Base URL of the public (gateway) port. */
-  readonly publicUrl: string;
+  readonly role: PorticoRole;
+  /** Base URL of the public (gateway) port; absent for a registry-only process. */
+  readonly publicUrl: string | undefined;
   /** Base URL of the admin port. */
   readonly adminUrl: string;
   /** Graceful stop: the gateway finishes in-flight requests, then everything closes. */
   close(): Promise<void>;
 }
 
+/** How to start. */
+export interface StartOptions {
+  role?: PorticoRole;
+  logger?: Logger;
+}
+
 /**
- * Starts Portico in one process: registry (memory), gateway and admin API, wired through the
- * in-process adapters of their ports.
+ * Starts Portico: by default all in one process (memory registry, gateway, admin API wired
+ * through the in-process adapters of their ports); with a role, one part of a distributed
+ * deployment wired through the network adapters.
  *
  * @example
  * ```ts
  * import { loadConfig, startPortico } from 'portico';
  * const portico = await startPortico(loadConfig());
- * console.log(portico.publicUrl);
+ * const gatewayOnly = await startPortico(loadConfig(), { role: 'gateway' });
  * ```
  */
-export async function startPortico(
-  config: PorticoConfig,
-  logger: Logger = createLogger(config.logLevel),
-): Promise<RunningPortico> {
+export async function startPortico(config: PorticoConfig, options: StartOptions = {}): Promise<RunningPortico> {
+  const role = options.role ?? 'all';
+  const logger = options.logger ?? createLogger(config.logLevel);
   await mkdir(config.dataDir, { recursive: true });
   const health = new PlatformHealth();
-  const registry = new MemoryRegistry({
-    ttlSeconds: config.registry.ttlSeconds,
-    watchHistory: config.registry.watchHistory,
+  const registry = createRegistry(config, role, logger, health);
+  const gateway = role === 'registry' ? undefined : createGatewayPart(config, registry, health, logger);
+  const admin = await createAdminServer({
+    logger,
+    health,
+    registry: role === 'gateway' ? undefined : registry,
+    maxTtlSeconds: config.registry.maxTtlSeconds,
   });
+
+  if (gateway) await listen(gateway.server, config.publicPort, config.host, 'public', 'PORTICO_PUBLIC_PORT');
+  try {
+    // Fastify's own listen, so its close() knows the server is listening and ends idle connections.
+    await admin.listen({ port: config.adminPort, host: config.adminHost });
+  } catch (error) {
+    gateway?.server.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ListenError(
+      `cannot listen on ${config.adminHost}:${config.adminPort} for the admin port (${code}); set PORTICO_ADMIN_PORT`,
+    );
+  }
+  const publicUrl = gateway ? urlOf(gateway.server) : undefined;
+  const adminUrl = urlOf(admin.server);
+  logger.info({ role, public: publicUrl, admin: adminUrl }, 'portico started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    role,
+    publicUrl,
+    adminUrl,
+    close() {
+      closing ??= (async () => {
+        await gateway?.close(config.shutdownGraceMs);
+        await admin.close();
+        await registry.close();
+        logger.info('portico stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+function createRegistry(
+  config: PorticoConfig,
+  role: PorticoRole,
+  logger: Logger,
+  health: PlatformHealth,
+): RegistryPort {
+  if (role !== 'gateway') {
+    // In this process and in memory: it is up exactly as long as the process is.
+    health.addCheck('registry', () => 'healthy');
+    return new MemoryRegistry({ ttlSeconds: config.registry.ttlSeconds, watchHistory: config.registry.watchHistory });
+  }
+  const remote = new HttpRegistry(config.registryUrl, { logger });
+  // Without the registry the gateway still routes with what it last knew: degraded, not down.
+  health.addCheck('registry', () => (remote.connected() ? 'healthy' : 'degraded'));
+  return remote;
+}
+
+/** The gateway and the routing table it keeps current from the registry's watch. */
+function createGatewayPart(
+  config: PorticoConfig,
+  registry: RegistryPort,
+  health: PlatformHealth,
+  logger: Logger,
+): Gateway {
   const table = new RoutingTable(balancerFactory(config.gateway.balancer), {
     connectTimeoutMs: config.gateway.connectTimeoutMs,
     connectionsPerUpstream: config.gateway.connectionsPerUpstream,
   });
   const watch = registry.watch({}, (event) => table.apply(event));
-  health.addCheck('registry', () => table.synced);
+  health.addCheck('routes', () => table.synced);
   health.addReadiness(() => table.synced);
-
   const gateway = createGateway({
     table,
     health,
@@ -57,42 +133,12 @@ export async function startPortico(
     limits: { maxBodyBytes: config.gateway.maxBodyBytes, upstreamTimeoutMs: config.gateway.upstreamTimeoutMs },
     maxHeaderBytes: config.gateway.maxHeaderBytes,
   });
-  const admin = await createAdminServer({
-    logger,
-    health,
-    registry,
-    maxTtlSeconds: config.registry.maxTtlSeconds,
-  });
-
-  await listen(gateway.server, config.publicPort, config.host, 'public', 'PORTICO_PUBLIC_PORT');
-  try {
-    // Fastify's own listen, so its close() knows the server is listening and ends idle connections.
-    await admin.listen({ port: config.adminPort, host: config.adminHost });
-  } catch (error) {
-    gateway.server.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ListenError(
-      `cannot listen on ${config.adminHost}:${config.adminPort} for the admin port (${code}); set PORTICO_ADMIN_PORT`,
-    );
-  }
-  const publicUrl = urlOf(gateway.server);
-  const adminUrl = urlOf(admin.server);
-  logger.info({ public: publicUrl, admin: adminUrl }, 'portico started');
-
-  let closing: Promise<void> | undefined;
   return {
-    publicUrl,
-    adminUrl,
-    close() {
-      closing ??= (async () => {
-        await gateway.close(config.shutdownGraceMs);
-        watch.close();
-        await admin.close();
-        await table.close();
-        await registry.close();
-        logger.info('portico stopped');
-      })();
-      return closing;
+    server: gateway.server,
+    async close(graceMs) {
+      await gateway.close(graceMs);
+      watch.close();
+      await table.close();
     },
   };
 }

@@ -13,7 +13,8 @@ import { installErrorHandling } from './error-handler.js';
 export interface AdminServerOptions {
   logger: Logger;
   health: PlatformHealth;
-  registry: RegistryPort;
+  /** Served under /v1/registry when this process holds the registry. */
+  registry?: RegistryPort;
   maxTtlSeconds: number;
   /** Largest JSON body the admin API accepts. */
   bodyLimit?: number;
@@ -59,6 +60,8 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
       options.health.answer(path, reply.raw, request.id);
     });
   }
-  await app.register(registryRoutes, { registry: options.registry, maxTtlSeconds: options.maxTtlSeconds });
+  if (options.registry) {
+    await app.register(registryRoutes, { registry: options.registry, maxTtlSeconds: options.maxTtlSeconds });
+  }
   return app;
 }

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../logger.js';
-import { ListenError, startPortico } from '../platform.js';
+import { ListenError, type PorticoRole, startPortico } from '../platform.js';
 import { VERSION } from '../version.js';
 
 const USAGE = `portico ${VERSION}
 
 Usage:
   portico start [all]     run gateway, registry and admin API in one process
+  portico start gateway   run only the gateway, watching the registry at PORTICO_REGISTRY_URL
+  portico start registry  run only the registry (admin port)
   portico --version       print the version
   portico help            this text
 
@@ -24,14 +26,18 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 1 : 0;
   }
-  if (command !== 'start' || target !== 'all') {
+  if (command !== 'start' || !isRole(target)) {
     process.stderr.write(`portico: unknown command "${argv.join(' ')}"\n\n${USAGE}\n`);
     return 1;
   }
-  return start();
+  return start(target);
 }
 
-async function start(): Promise<number> {
+function isRole(value: string): value is PorticoRole {
+  return value === 'all' || value === 'gateway' || value === 'registry';
+}
+
+async function start(role: PorticoRole): Promise<number> {
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
@@ -45,7 +51,7 @@ async function start(): Promise<number> {
   const logger = createLogger(config.logLevel);
   let portico: Awaited<ReturnType<typeof startPortico>>;
   try {
-    portico = await startPortico(config, logger);
+    portico = await startPortico(config, { role, logger });
   } catch (error) {
     if (error instanceof ListenError) {
       process.stderr.write(`portico: ${error.message}\n`);

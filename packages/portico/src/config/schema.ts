@@ -24,6 +24,8 @@ export const ConfigSchema = Type.Object(
     logLevel: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
     /** How long shutdown waits for in-flight requests before closing their connections. */
     shutdownGraceMs: Millis(10_000, 600_000),
+    /** The registry a gateway started alone (`portico start gateway`) watches: its admin URL. */
+    registryUrl: Type.String({ minLength: 1, pattern: '^https?://', default: 'http://127.0.0.1:9080' }),
     registry: Type.Object(
       {
         ttlSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 30 }),
@@ -59,6 +61,7 @@ export const ENV_OVERRIDES: Record<string, readonly string[]> = {
   PORTICO_DATA_DIR: ['dataDir'],
   PORTICO_LOG_LEVEL: ['logLevel'],
   PORTICO_SHUTDOWN_GRACE_MS: ['shutdownGraceMs'],
+  PORTICO_REGISTRY_URL: ['registryUrl'],
   PORTICO_TTL_SECONDS: ['registry', 'ttlSeconds'],
   PORTICO_BALANCER: ['gateway', 'balancer'],
   PORTICO_MAX_BODY_BYTES: ['gateway', 'maxBodyBytes'],

@@ -1,5 +1,5 @@
 import type { Instance } from '@portico/sdk';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { balancerFactory } from './balancers/index.js';
 import { RoutingTable } from './routing-table.js';
 
@@ -73,14 +73,14 @@ describe('RoutingTable', () => {
     expect(table.route('users')?.upstreams.map((u) => u.instance.id)).toEqual(['a']);
   });
 
-  it('drops instances a resync snapshot no longer has', () => {
+  it('drops instances a same-epoch resync snapshot no longer has', () => {
     table = make();
     table.apply({
       kind: 'snapshot',
       epoch: 'e',
       snapshot: { revision: 1, instances: [instance('a', 'orders', 1), instance('b', 'orders', 2)] },
     });
-    table.apply({ kind: 'snapshot', epoch: 'f', snapshot: { revision: 7, instances: [instance('b', 'orders', 2)] } });
+    table.apply({ kind: 'snapshot', epoch: 'e', snapshot: { revision: 7, instances: [instance('b', 'orders', 2)] } });
     expect(table.route('orders')?.upstreams.map((u) => u.instance.id)).toEqual(['b']);
     expect(table.upstreamCount()).toBe(1);
   });
@@ -129,6 +129,50 @@ describe('RoutingTable weights', () => {
         .sort(),
     ).toEqual(['a', 'b']);
     expect(table.upstreamCount()).toBe(2);
+    await table.close();
+  });
+});
+
+describe('RoutingTable last-known-good', () => {
+  it('keeps instances a restarted registry lacks for one lease, unless they re-register', async () => {
+    vi.useFakeTimers();
+    const table = new RoutingTable(balancerFactory('round-robin'), {
+      connectTimeoutMs: 1000,
+      connectionsPerUpstream: 4,
+    });
+    const withTtl = (id: string, port: number) => ({ ...instance(id, 'orders', port), ttlSeconds: 3, weight: 1 });
+    table.apply({
+      kind: 'snapshot',
+      epoch: 'old',
+      snapshot: { revision: 9, instances: [withTtl('a', 1), withTtl('b', 2)] },
+    });
+    // The registry restarts empty: nothing is dropped yet.
+    table.apply({ kind: 'snapshot', epoch: 'new', snapshot: { revision: 0, instances: [] } });
+    expect(table.route('orders')?.upstreams).toHaveLength(2);
+    expect(table.staleCount()).toBe(2);
+    // a re-registers with the new registry; b never does.
+    vi.advanceTimersByTime(1_000);
+    table.apply({
+      kind: 'change',
+      epoch: 'new',
+      change: { revision: 1, type: 'registered', instance: withTtl('a', 1) },
+    });
+    expect(table.staleCount()).toBe(1);
+    vi.advanceTimersByTime(2_500);
+    expect(table.route('orders')?.upstreams.map((u) => u.instance.id)).toEqual(['a']);
+    expect(table.staleCount()).toBe(0);
+    vi.useRealTimers();
+    await table.close();
+  });
+
+  it('treats a resync from the same epoch as the whole truth', async () => {
+    const table = new RoutingTable(balancerFactory('round-robin'), {
+      connectTimeoutMs: 1000,
+      connectionsPerUpstream: 4,
+    });
+    table.apply({ kind: 'snapshot', epoch: 'e', snapshot: { revision: 1, instances: [instance('a', 'orders', 1)] } });
+    table.apply({ kind: 'snapshot', epoch: 'e', snapshot: { revision: 50, instances: [] } });
+    expect(table.route('orders')?.upstreams).toEqual([]);
     await table.close();
   });
 });

@@ -17,6 +17,10 @@ export interface ServiceRoute {
 /**
  * The gateway's in-memory view of the registry, kept current by its watch (never by polling).
  * A service whose last instance left stays known, so callers get 503 rather than 404.
+ *
+ * Last-known-good: a snapshot from a new registry epoch (the registry restarted, maybe empty)
+ * does not drop the instances it lacks at once; they stay routable for one lease (their TTL)
+ * so they can re-register, and only those that do not are removed.
  */
 export class RoutingTable {
   private readonly routes = new Map<string, ServiceRoute>();
@@ -26,6 +30,10 @@ export class RoutingTable {
   /** True once the first snapshot arrived: until then the gateway is not ready. */
   synced = false;
   revision = 0;
+  private epoch: string | undefined;
+  /** Instances a restarted registry did not know, with the time they leave unless they re-register. */
+  private readonly stale = new Map<string, number>();
+  private staleSweep: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly makeBalancer: BalancerFactory,
@@ -44,7 +52,10 @@ export class RoutingTable {
 
   apply(event: WatchEvent): void {
     if (event.kind === 'snapshot') {
-      this.replaceAll(event.snapshot.instances);
+      const restarted = this.epoch !== undefined && event.epoch !== this.epoch;
+      this.epoch = event.epoch;
+      if (restarted) this.keepForAGrace(event.snapshot.instances);
+      else this.replaceAll(event.snapshot.instances);
       this.revision = event.snapshot.revision;
       this.synced = true;
       return;
@@ -55,7 +66,14 @@ export class RoutingTable {
     this.revision = change.revision;
   }
 
+  /** Number of instances kept only because a restarted registry has not heard from them yet. */
+  staleCount(): number {
+    return this.stale.size;
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.staleSweep);
+    this.stale.clear();
     const closing = [...this.byId.values()].map((upstream) => upstream.close());
     this.byId.clear();
     this.members.clear();
@@ -64,6 +82,7 @@ export class RoutingTable {
   }
 
   private upsert(instance: Instance): void {
+    this.stale.delete(instance.id);
     const existing = this.byId.get(instance.id);
     if (existing && existing.instance.service === instance.service && existing.address === addressOf(instance)) {
       existing.instance = instance;
@@ -94,6 +113,7 @@ export class RoutingTable {
   }
 
   private remove(id: string): void {
+    this.stale.delete(id);
     const upstream = this.byId.get(id);
     if (!upstream) return;
     this.byId.delete(id);
@@ -107,6 +127,28 @@ export class RoutingTable {
     const keep = new Set(instances.map((i) => i.id));
     for (const id of [...this.byId.keys()]) if (!keep.has(id)) this.remove(id);
     for (const instance of instances) this.upsert(instance);
+  }
+
+  private keepForAGrace(instances: readonly Instance[]): void {
+    const known = new Set(instances.map((i) => i.id));
+    const now = Date.now();
+    for (const [id, upstream] of this.byId) {
+      if (!known.has(id) && !this.stale.has(id)) this.stale.set(id, now + upstream.instance.ttlSeconds * 1000);
+    }
+    for (const instance of instances) this.upsert(instance);
+    if (this.stale.size > 0 && this.staleSweep === undefined) {
+      this.staleSweep = setInterval(() => this.sweepStale(), 250);
+      this.staleSweep.unref();
+    }
+  }
+
+  private sweepStale(): void {
+    const now = Date.now();
+    for (const [id, until] of this.stale) if (until <= now) this.remove(id);
+    if (this.stale.size === 0) {
+      clearInterval(this.staleSweep);
+      this.staleSweep = undefined;
+    }
   }
 
   private routeFor(service: string): ServiceRoute {

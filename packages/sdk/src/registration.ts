@@ -26,23 +26,30 @@ export class Registration {
   private isRegistered = false;
   private failures = 0;
   private markRegistered!: () => void;
+  private markRefused!: (error: unknown) => void;
+  private current: Promise<void> | undefined;
 
   constructor(private readonly options: RegistrationOptions) {
     this.id = options.registration.id;
     this.client = new RegistryClient(options.registryUrl);
-    this.registered = new Promise((resolve) => {
+    this.registered = new Promise((resolve, reject) => {
       this.markRegistered = resolve;
+      this.markRefused = reject;
     });
+    // Only a caller that awaits `registered` hears of a refusal; nobody else crashes on it.
+    this.registered.catch(() => undefined);
   }
 
   start(): void {
-    void this.tick();
+    this.current = this.tick();
   }
 
   /** Stops heartbeating and deregisters; an unreachable registry lets the lease expire instead. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    // A registration still on its way would land after the deregister and outlive the service.
+    await this.current;
     try {
       await this.client.deregister(this.id);
     } catch (error) {
@@ -59,6 +66,12 @@ export class Registration {
       else await this.register();
       this.failures = 0;
     } catch (error) {
+      if (error instanceof PorticoError && error.code === 'VALIDATION_ERROR') {
+        this.stopped = true;
+        this.options.logger.error(`the registry refused this instance: ${String(error)}`);
+        this.markRefused(error);
+        return;
+      }
       this.failures++;
       if (this.failures === 1) this.options.logger.warn(`registry call failed: ${String(error)}`);
     }
@@ -68,7 +81,9 @@ export class Registration {
       this.isRegistered && this.failures === 0
         ? this.options.heartbeatMs
         : Math.min(this.options.heartbeatMs, MIN_RETRY_MS * 2 ** Math.min(this.failures, 6));
-    this.timer = setTimeout(() => void this.tick(), wait);
+    this.timer = setTimeout(() => {
+      this.current = this.tick();
+    }, wait);
     this.timer.unref();
   }
 

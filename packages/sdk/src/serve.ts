@@ -19,7 +19,7 @@ export interface ServeOptions {
   /** Service name, a lowercase DNS label: callers reach it at `/api/{service}/...`. */
   service: string;
   /** The service's request handler; may be async and may throw a `PorticoError`. */
-  handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+  handler: (req: IncomingMessage, res: ServerResponse) => unknown;
   /** Registry base URL; default `PORTICO_REGISTRY_URL` or `http://127.0.0.1:9080`. */
   registry?: string;
   /** Port to listen on; default `PORT` or 0 (an ephemeral port). */
@@ -93,13 +93,16 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
+  const probes = probePaths(options.basePath ?? '/');
+
   const onRequest: RequestListener = (req, res) => {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
     if (draining) res.setHeader('connection', 'close');
-    if (path === '/health' || path === '/livez' || path === '/readyz') {
-      void answerProbe(path, res);
+    const probe = probes.get(path);
+    if (probe !== undefined) {
+      void answerProbe(probe, res);
       return;
     }
     inFlight++;
@@ -115,7 +118,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
     }
   };
 
-  async function answerProbe(path: string, res: ServerResponse): Promise<void> {
+  async function answerProbe(path: Probe, res: ServerResponse): Promise<void> {
     if (path === '/livez') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') return sendJson(res, draining ? 503 : 200, { status: draining ? 'draining' : 'ready' });
     const report = await healthReport(healthChecks, { version, startedAt });
@@ -151,7 +154,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
       metadata: options.metadata ?? {},
       auth: options.auth ?? 'any',
       endpoints: options.endpoints ?? [],
-      ttlSeconds: options.ttlSeconds ?? heartbeatSeconds * 3,
+      ttlSeconds: options.ttlSeconds ?? Math.max(1, Math.ceil(heartbeatSeconds * 3)),
     },
   });
   registration.start();
@@ -188,6 +191,22 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
   running.add(service);
   if (options.handleSignals !== false) installSignalHandlers(logger);
   return service;
+}
+
+type Probe = '/health' | '/livez' | '/readyz';
+
+/**
+ * The probes answer at the root, for orchestrators that reach the instance directly, and under
+ * the base path, which is where the gateway forwards `/api/{service}/health`.
+ */
+function probePaths(basePath: string): Map<string, Probe> {
+  const prefix = basePath.replace(/\/+$/, '');
+  const paths = new Map<string, Probe>();
+  for (const probe of ['/health', '/livez', '/readyz'] as const) {
+    paths.set(probe, probe);
+    if (prefix !== '') paths.set(`${prefix.startsWith('/') ? '' : '/'}${prefix}${probe}`, probe);
+  }
+  return paths;
 }
 
 function installSignalHandlers(logger: ServiceLogger): void {

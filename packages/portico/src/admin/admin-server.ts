@@ -1,3 +1,4 @@
+import { Transform } from 'node:stream';
 import { fail, PorticoError } from '@portico/sdk';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
@@ -43,6 +44,8 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
     // Wrong types are errors, not something to coerce; unknown fields are rejected by the schemas.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
     clientErrorHandler: answerClientError,
+    // Instance ids may have 128 characters; find-my-way's default of 100 rejects longer ones as a bad URL.
+    routerOptions: { maxParamLength: 256 },
     frameworkErrors: (error, request, reply) => {
       const id = requestIdFrom(request.headers['x-request-id']);
       const mapped = new PorticoError('VALIDATION_ERROR', `the URL is malformed (${error.code})`);
@@ -51,6 +54,20 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
     },
   });
   installErrorHandling(app);
+  // JSON only: any other body is 415, not a string that then fails validation as "must be object".
+  app.removeContentTypeParser('text/plain');
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  // Refuse an announced oversized body before reading it: Node discards it and the client reads
+  // the 413, instead of a reset connection under its upload (Fastify closes without draining).
+  app.addHook('onRequest', async (request, reply) => {
+    if (Number(request.headers['content-length']) > bodyLimit) {
+      reply.header('x-request-id', request.id);
+      const error = new PorticoError('PAYLOAD_TOO_LARGE', 'the body is larger than the limit');
+      return reply.code(413).send(fail(error, request.id));
+    }
+  });
+  // A chunked body over the limit is read to its end (bounded) before the 413, for the same reason.
+  app.addHook('preParsing', async (_request, _reply, payload) => drainPastLimit(payload, bodyLimit));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -64,4 +81,26 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
     await app.register(registryRoutes, { registry: options.registry, maxTtlSeconds: options.maxTtlSeconds });
   }
   return app;
+}
+
+/** Passes a body up to `limit`; past it, discards the rest (up to 64 MiB more) and fails with 413 at the end. */
+function drainPastLimit(payload: NodeJS.ReadableStream, limit: number): NodeJS.ReadableStream {
+  let seen = 0;
+  const tooLarge = () =>
+    Object.assign(new Error('the body is larger than the limit'), {
+      statusCode: 413,
+      code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+    });
+  return payload.pipe(
+    new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        seen += chunk.length;
+        if (seen > limit + 64 * 1024 * 1024) callback(tooLarge());
+        else callback(null, seen > limit ? undefined : chunk);
+      },
+      flush(callback) {
+        callback(seen > limit ? tooLarge() : null);
+      },
+    }),
+  );
 }

@@ -32,7 +32,7 @@ const validate = new Ajv({ useDefaults: true, allErrors: false, strict: false })
  */
 export function loadConfig(sources: ConfigSources = {}): PorticoConfig {
   const env = sources.env ?? process.env;
-  const explicit = sources.file ?? env.PORTICO_CONFIG;
+  const explicit = sources.file ?? (env.PORTICO_CONFIG || undefined);
   const file = explicit ?? (existsSync('portico.yaml') ? 'portico.yaml' : undefined);
   const fromFile = file === undefined ? emptyFile() : parseFile(resolve(file), file);
   const envKeys = applyEnv(fromFile.data, env);
@@ -107,11 +107,18 @@ function applyEnv(data: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<st
   for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    let target = data;
+    let target: Record<string, unknown> | undefined = data;
     for (const segment of path.slice(0, -1)) {
-      if (typeof target[segment] !== 'object' || target[segment] === null) target[segment] = {};
-      target = target[segment] as Record<string, unknown>;
+      target[segment] ??= {};
+      const next: unknown = target[segment];
+      // A section the file set to something else stays as it is, so validation names it and its line.
+      if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+        target = undefined;
+        break;
+      }
+      target = next as Record<string, unknown>;
     }
+    if (target === undefined) continue;
     const leaf = path.at(-1) as string;
     // Numbers arrive as text: convert them for numeric settings only (a data dir may be "2024");
     // text that is not a number stays text and fails validation by name.
@@ -132,7 +139,7 @@ function checkAcrossKeys(config: PorticoConfig, envKeys: Map<string, string>, fi
   if (config.registry.ttlSeconds > config.registry.maxTtlSeconds) {
     const path = ['registry', 'ttlSeconds'];
     const envName = envKeys.get(path.join('.'));
-    const where = envName ? `${envName}=${JSON.stringify(config.registry.ttlSeconds)}` : file.where(path);
+    const where = envName ? `${envName}=${JSON.stringify(String(config.registry.ttlSeconds))}` : file.where(path);
     throw new ConfigError(
       `${where}: registry.ttlSeconds must not exceed registry.maxTtlSeconds (${config.registry.maxTtlSeconds})`,
     );
@@ -155,7 +162,8 @@ function describe(error: ErrorObject): string {
     case 'enum':
       return `must be one of: ${(error.params.allowedValues as string[]).join(', ')}`;
     case 'type':
-      return `must be ${error.params.type === 'integer' ? 'a whole number' : `a ${error.params.type}`}`;
+      if (error.params.type === 'integer') return 'must be a whole number';
+      return `must be ${/^[aeiou]/.test(String(error.params.type)) ? 'an' : 'a'} ${error.params.type}`;
     default:
       return error.message ?? 'is invalid';
   }

@@ -11,6 +11,8 @@ export interface ExchangeLimits {
   upstreamTimeoutMs: number;
 }
 
+/** How much of an oversized chunked body is read and thrown away to keep the connection. */
+const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 const CLIENT_GONE = new Error('client closed the connection');
 
@@ -44,7 +46,18 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (req.headers['transfer-encoding'] !== undefined) {
       const limiter = new BodyLimiter(limits.maxBodyBytes);
       limiter.once('error', (error) => {
-        if (error instanceof BodyTooLargeError) this.tooLarge = true;
+        if (error instanceof BodyTooLargeError) {
+          this.tooLarge = true;
+          // Discard the rest, so the connection carries the next request after the 413; a body
+          // that goes on and on past a generous bound loses its connection instead.
+          req.unpipe(limiter);
+          let discarded = 0;
+          req.on('data', (chunk: Buffer) => {
+            discarded += chunk.length;
+            if (discarded > DISCARD_LIMIT_BYTES) req.destroy();
+          });
+          req.resume();
+        }
       });
       body = req.pipe(limiter);
     } else if (length !== undefined && length !== '0') {

@@ -35,8 +35,9 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
     return;
   }
   const [status, reason, porticoError] = ANSWERS[error.code ?? ''] ?? BAD_REQUEST;
-  const body = errorEnvelopeText(porticoError, requestIdFrom(undefined));
+  const requestId = requestIdFrom(undefined);
+  const body = errorEnvelopeText(porticoError, requestId);
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
   );
 }

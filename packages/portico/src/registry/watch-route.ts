@@ -65,7 +65,10 @@ function resumePoint(query: Static<typeof WatchQuery>, lastEventId: string | str
   if (query.since !== undefined) return { since: Number(query.since), epoch: query.epoch };
   if (typeof lastEventId === 'string' && lastEventId !== '') {
     const match = /^([^:]{1,64}):([0-9]{1,15})$/.exec(lastEventId);
-    if (!match) throw new PorticoError('VALIDATION_ERROR', 'Last-Event-ID must be {epoch}:{revision}');
+    if (!match)
+      throw new PorticoError('VALIDATION_ERROR', 'Last-Event-ID must be {epoch}:{revision}', [
+        { field: 'headers.last-event-id', message: 'must be {epoch}:{revision}' },
+      ]);
     return { epoch: match[1], since: Number(match[2]) };
   }
   return {};

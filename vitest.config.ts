@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Builds the embedded store's template once, before files start Portico processes in parallel.
+    globalSetup: ['test/support/global-setup.ts'],
     typecheck: {
       enabled: true,
       include: ['packages/*/src/**/*.test-d.ts'],

@@ -112,7 +112,8 @@ export async function startPortico(
     PORTICO_LOG_LEVEL: 'info',
     ...env,
   });
-  const line = await proc.waitForLine(/"msg":"portico started"/);
+  // Generous: an all-in-one start opens its embedded store, and CI machines are small and busy.
+  const line = await proc.waitForLine(/"msg":"portico started"/, 60_000);
   const { public: publicUrl, admin: adminUrl } = JSON.parse(line) as { public?: string; admin: string };
   return Object.assign(proc, { publicUrl: publicUrl ?? '', adminUrl });
 }
@@ -121,6 +122,8 @@ export async function startPortico(
 export interface ServiceProc extends Proc {
   readonly url: string;
   readonly instanceId: string;
+  /** The fixture's control port (echo-service): steer its behaviour, read its counters. */
+  readonly controlUrl: string;
 }
 
 /**
@@ -134,6 +137,6 @@ export async function startService(
 ): Promise<ServiceProc> {
   const proc = spawnNode([join(FIXTURES, `${fixture}.mjs`)], { PORTICO_REGISTRY_URL: registryUrl, ...env });
   const line = await proc.waitForLine(/^ready /);
-  const [, url, instanceId] = line.split(' ') as [string, string, string];
-  return Object.assign(proc, { url, instanceId });
+  const [, url, instanceId, controlUrl = ''] = line.split(' ') as [string, string, string, string?];
+  return Object.assign(proc, { url, instanceId, controlUrl });
 }

@@ -9,6 +9,15 @@ const REDACT = [
   '*.password',
   '*.token',
   '*.secret',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.clientSecret',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.adminPassword',
+  '*.secretKey',
+  '*.client_secret',
+  '*.access_token',
 ];
 
 /**
@@ -20,11 +29,13 @@ const REDACT = [
  * logger.info({ service: 'hello' }, 'registered');
  * ```
  */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options = {
     level,
     base: { name: 'portico' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT, censor: '[redacted]' },
-  });
+  };
+  // A destination other than stdout is for tests that read what would have been logged.
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -5,9 +5,12 @@ import type { Logger } from 'pino';
 import { createAdminServer } from './admin/admin-server.js';
 import type { PorticoConfig } from './config/schema.js';
 import { balancerFactory } from './gateway/balancers/index.js';
-import { createGateway, type Gateway } from './gateway/gateway-server.js';
+import { createGateway, type Gateway, type PublicMount } from './gateway/gateway-server.js';
+import { anyBreakerOpen, describeServices } from './gateway/gateway-view.js';
+import { servicePolicy } from './gateway/resilience/service-policy.js';
 import { RoutingTable } from './gateway/routing-table.js';
 import { PlatformHealth } from './health/platform-health.js';
+import { type RunningIdentity, startIdentity } from './identity/start-identity.js';
 import { createLogger } from './logger.js';
 import { HttpRegistry } from './registry/http-registry.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
@@ -54,13 +57,19 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
   const logger = options.logger ?? createLogger(config.logLevel);
   await mkdir(config.dataDir, { recursive: true });
   const health = new PlatformHealth();
+  // Identity lives with the store; in all-in-one mode that is this process.
+  const identity = role === 'all' ? await startIdentityPart(config, logger, health) : undefined;
   const registry = createRegistry(config, role, logger, health);
-  const gateway = role === 'registry' ? undefined : createGatewayPart(config, registry, health, logger);
+  const mounts = identity ? [identity.mount] : [];
+  const gatewayPart = role === 'registry' ? undefined : createGatewayPart(config, registry, health, logger, mounts);
+  const gateway = gatewayPart?.gateway;
   const admin = await createAdminServer({
     logger,
     health,
     registry: role === 'gateway' ? undefined : registry,
     maxTtlSeconds: config.registry.maxTtlSeconds,
+    ...(gatewayPart ? { gatewayView: () => describeServices(gatewayPart.table) } : {}),
+    ...(identity ? { identity: identity.identity, publicDocument: () => identity.publicApp.swagger() } : {}),
   });
 
   if (gateway) await listen(gateway.server, config.publicPort, config.host, 'public', 'PORTICO_PUBLIC_PORT');
@@ -88,6 +97,7 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
         await gateway?.close(config.shutdownGraceMs);
         await admin.close();
         await registry.close();
+        await identity?.close();
         logger.info('portico stopped');
       })();
       return closing;
@@ -118,29 +128,52 @@ function createGatewayPart(
   registry: RegistryPort,
   health: PlatformHealth,
   logger: Logger,
-): Gateway {
-  const table = new RoutingTable(balancerFactory(config.gateway.balancer), {
-    connectTimeoutMs: config.gateway.connectTimeoutMs,
-    connectionsPerUpstream: config.gateway.connectionsPerUpstream,
-  });
+  mounts: PublicMount[],
+): { gateway: Gateway; table: RoutingTable } {
+  const table = new RoutingTable(balancerFactory(config.gateway.balancer), (service) =>
+    servicePolicy(config.gateway, config.services[service]),
+  );
   const watch = registry.watch({}, (event) => table.apply(event));
   health.addCheck('routes', () => table.synced);
+  // An open breaker is one service failing: the gateway itself still works.
+  health.addCheck('breakers', () => (anyBreakerOpen(table) ? 'degraded' : 'healthy'));
   health.addReadiness(() => table.synced);
   const gateway = createGateway({
     table,
     health,
     logger,
-    limits: { maxBodyBytes: config.gateway.maxBodyBytes, upstreamTimeoutMs: config.gateway.upstreamTimeoutMs },
+    exchange: { maxBodyBytes: config.gateway.maxBodyBytes, outliers: table.outliers },
     maxHeaderBytes: config.gateway.maxHeaderBytes,
+    mounts,
   });
   return {
-    server: gateway.server,
-    async close(graceMs) {
-      await gateway.close(graceMs);
-      watch.close();
-      await table.close();
+    table,
+    gateway: {
+      server: gateway.server,
+      async close(graceMs) {
+        await gateway.close(graceMs);
+        watch.close();
+        await table.close();
+      },
     },
   };
+}
+
+/** Opens the store and identity; on the start that creates the first admin, shows its password once. */
+async function startIdentityPart(
+  config: PorticoConfig,
+  logger: Logger,
+  health: PlatformHealth,
+): Promise<RunningIdentity> {
+  const identity = await startIdentity(config, logger);
+  health.addCheck('identity', () => 'healthy');
+  if (identity.generatedAdminPassword) {
+    // Straight to stderr, not the log: log lines are shipped and kept, this must be seen once.
+    process.stderr.write(
+      `\nportico: created the platform admin. Sign in with tenant "platform", user "admin", password:\n\n    ${identity.generatedAdminPassword}\n\nThis password is not shown again. Set PORTICO_ADMIN_PASSWORD before the first start to choose it.\n\n`,
+    );
+  }
+  return identity;
 }
 
 /** Thrown when a port cannot be bound; the message says which setting to change. */

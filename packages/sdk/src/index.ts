@@ -14,6 +14,7 @@ export type {
   AuthMode,
   EndpointMethod,
   EndpointSpec,
+  HealthCheckSpec,
   Instance,
   InstanceRegistration,
   InstanceStatus,

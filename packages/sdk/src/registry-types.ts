@@ -22,6 +22,23 @@ export interface EndpointSpec {
   permissions?: string[];
 }
 
+/**
+ * An HTTP check the gateway runs against the instance (Consul-style): `GET path` every
+ * interval; failures in a row take it out of rotation, successes in a row bring it back.
+ */
+export interface HealthCheckSpec {
+  /** Path on the instance, e.g. `/health`. */
+  path: string;
+  /** Default 10. */
+  intervalSeconds?: number;
+  /** Default 2000. */
+  timeoutMs?: number;
+  /** Successes in a row that bring an instance back; default 2. */
+  healthyThreshold?: number;
+  /** Failures in a row that take an instance out; default 3. */
+  unhealthyThreshold?: number;
+}
+
 /** What a service instance sends to register (`POST /v1/registry/instances`). */
 export interface InstanceRegistration {
   /** Stable id; registering again with the same id updates the instance. Generated if absent. */
@@ -40,6 +57,8 @@ export interface InstanceRegistration {
   /** Default auth policy for the service's paths no endpoint declares; default `any`. */
   auth?: AuthMode;
   endpoints?: EndpointSpec[];
+  /** An active health check the gateway runs; none by default. */
+  healthCheck?: HealthCheckSpec;
   /** Lease length; the instance disappears if it does not heartbeat within it. */
   ttlSeconds?: number;
 }
@@ -60,6 +79,7 @@ export interface Instance {
   metadata: Record<string, string>;
   auth: AuthMode;
   endpoints: EndpointSpec[];
+  healthCheck?: HealthCheckSpec;
   ttlSeconds: number;
   status: InstanceStatus;
   registeredAt: string;

@@ -1,13 +1,16 @@
 import { Transform } from 'node:stream';
-import { fail, PorticoError } from '@portico/sdk';
+import { fail, ok, PorticoError } from '@portico/sdk';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { PlatformHealth } from '../health/platform-health.js';
 import { answerClientError } from '../http/client-error.js';
 import { sendJson } from '../http/envelope-response.js';
 import { requestIdFrom } from '../http/request-id.js';
+import { identityAdminRoutes } from '../identity/http/admin-routes.js';
+import type { Identity } from '../identity/identity.js';
 import type { RegistryPort } from '../registry/registry-port.js';
 import { registryRoutes } from '../registry/routes.js';
+import { docsRoutes, registerOpenApi } from './docs.js';
 import { installErrorHandling } from './error-handler.js';
 
 /** What the admin port serves. */
@@ -19,6 +22,12 @@ export interface AdminServerOptions {
   maxTtlSeconds: number;
   /** Largest JSON body the admin API accepts. */
   bodyLimit?: number;
+  /** This process's gateway state, served at /v1/gateway/services when it runs a gateway. */
+  gatewayView?: () => unknown;
+  /** Served under /v1/admin when this process holds identity. */
+  identity?: Identity;
+  /** The public port's OpenAPI document, shown beside the admin one at /docs. */
+  publicDocument?: () => unknown;
 }
 
 /**
@@ -71,15 +80,20 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  await registerOpenApi(app);
+  docsRoutes(app, options.publicDocument);
   for (const path of ['/health', '/livez', '/readyz']) {
     app.get(path, (request, reply) => {
       reply.hijack();
       options.health.answer(path, reply.raw, request.id);
     });
   }
+  const { gatewayView } = options;
+  if (gatewayView) app.get('/v1/gateway/services', async (request) => ok(gatewayView(), request.id));
   if (options.registry) {
     await app.register(registryRoutes, { registry: options.registry, maxTtlSeconds: options.maxTtlSeconds });
   }
+  if (options.identity) await app.register(identityAdminRoutes, { identity: options.identity });
   return app;
 }
 

@@ -2,7 +2,9 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../logger.js';
 import { ListenError, type PorticoRole, startPortico } from '../platform.js';
+import { StoreError } from '../store/store.js';
 import { VERSION } from '../version.js';
+import { migrateCommand } from './migrate-command.js';
 
 const USAGE = `portico ${VERSION}
 
@@ -10,6 +12,7 @@ Usage:
   portico start [all]     run gateway, registry and admin API in one process
   portico start gateway   run only the gateway, watching the registry at PORTICO_REGISTRY_URL
   portico start registry  run only the registry (admin port)
+  portico migrate         bring the store (PGlite, or PORTICO_DATABASE_URL) to the latest schema
   portico --version       print the version
   portico help            this text
 
@@ -26,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 1 : 0;
   }
+  if (command === 'migrate' && argv.length === 1) return migrateCommand();
   if (command !== 'start' || !isRole(target)) {
     process.stderr.write(`portico: unknown command "${argv.join(' ')}"\n\n${USAGE}\n`);
     return 1;
@@ -53,7 +57,7 @@ async function start(role: PorticoRole): Promise<number> {
   try {
     portico = await startPortico(config, { role, logger });
   } catch (error) {
-    if (error instanceof ListenError) {
+    if (error instanceof ListenError || error instanceof StoreError) {
       process.stderr.write(`portico: ${error.message}\n`);
       return 1;
     }

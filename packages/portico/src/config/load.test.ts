@@ -22,6 +22,38 @@ const DEFAULTS: PorticoConfig = {
     connectTimeoutMs: 5_000,
     upstreamTimeoutMs: 30_000,
     connectionsPerUpstream: 256,
+    totalTimeoutMs: 60_000,
+    retries: {
+      attempts: 3,
+      backoffBaseMs: 10,
+      backoffMaxMs: 250,
+      budgetPercent: 20,
+      budgetMinConcurrency: 3,
+      onStatus: [502, 503, 504],
+    },
+    outlierDetection: { consecutiveFailures: 3, baseEjectionMs: 5_000, maxEjectionMs: 300_000, maxEjectionPercent: 50 },
+    circuitBreaker: { enabled: true, failureThreshold: 5, openMs: 5_000 },
+    fallbackCache: {
+      enabled: false,
+      maxEntryBytes: 256 * 1024,
+      maxTotalBytes: 32 * 1024 * 1024,
+      maxStaleSeconds: 3_600,
+    },
+  },
+  services: {},
+  store: { url: '', poolSize: 10 },
+  identity: {
+    issuer: 'portico',
+    audience: 'portico',
+    algorithm: 'EdDSA',
+    accessTokenTtlSeconds: 900,
+    refreshIdleTtlSeconds: 14 * 86_400,
+    refreshAbsoluteTtlSeconds: 30 * 86_400,
+    keyGraceSeconds: 1800,
+    argon2: { memoryKiB: 19_456, iterations: 2, parallelism: 1 },
+    throttle: { maxFailuresPerIdentifier: 5, maxFailuresPerIp: 50, windowSeconds: 900, lockoutSeconds: 900 },
+    adminPassword: '',
+    secretKey: '',
   },
 };
 
@@ -147,6 +179,14 @@ describe('loadConfig: where settings come from', () => {
     PORTICO_MAX_BODY_BYTES: 1024,
     PORTICO_UPSTREAM_TIMEOUT_MS: 1500,
     PORTICO_CONNECT_TIMEOUT_MS: 700,
+    PORTICO_DATABASE_URL: 'postgres://portico@db.internal:5432/portico',
+    PORTICO_ADMIN_PASSWORD: '12345678',
+    PORTICO_IDENTITY_SECRET: 'a-long-random-secret',
+    PORTICO_ISSUER: 'https://id.example.test',
+    PORTICO_ACCESS_TOKEN_TTL_SECONDS: 600,
+    PORTICO_KEY_GRACE_SECONDS: 3600,
+    PORTICO_LOGIN_MAX_FAILURES: 3,
+    PORTICO_LOGIN_MAX_FAILURES_PER_IP: 100,
   };
 
   it('has a sample value for every environment override', () => {

@@ -144,6 +144,15 @@ function checkAcrossKeys(config: PorticoConfig, envKeys: Map<string, string>, fi
       `${where}: registry.ttlSeconds must not exceed registry.maxTtlSeconds (${config.registry.maxTtlSeconds})`,
     );
   }
+  // A signing key that stops verifying before the tokens it signed expire would log everyone out.
+  if (config.identity.keyGraceSeconds < config.identity.accessTokenTtlSeconds) {
+    const path = ['identity', 'keyGraceSeconds'];
+    const envName = envKeys.get(path.join('.'));
+    const where = envName ? `${envName}=${JSON.stringify(String(config.identity.keyGraceSeconds))}` : file.where(path);
+    throw new ConfigError(
+      `${where}: identity.keyGraceSeconds must be at least identity.accessTokenTtlSeconds (${config.identity.accessTokenTtlSeconds})`,
+    );
+  }
 }
 
 function errorPath(error: ErrorObject): string[] {

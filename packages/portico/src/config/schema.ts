@@ -1,4 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { IDENTITY_ENV_OVERRIDES, IdentitySchema, StoreSchema } from './identity-schema.js';
+import { GatewayResilience, ServiceOverrides } from './resilience-schema.js';
 
 const Port = (defaultPort: number) => Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort });
 /** A string that must be one of a fixed list; JSON Schema `enum`, typed as the union. */
@@ -42,9 +44,16 @@ export const ConfigSchema = Type.Object(
         connectTimeoutMs: Millis(5_000),
         upstreamTimeoutMs: Millis(30_000),
         connectionsPerUpstream: Type.Integer({ minimum: 1, maximum: 10_000, default: 256 }),
+        ...GatewayResilience,
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Per-service overrides of the gateway's timeouts and resilience settings, by service name. */
+    services: Type.Record(Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' }), ServiceOverrides, {
+      default: {},
+    }),
+    store: StoreSchema,
+    identity: IdentitySchema,
   },
   { additionalProperties: false },
 );
@@ -54,6 +63,7 @@ export type PorticoConfig = Static<typeof ConfigSchema>;
 
 /** Environment variables that override a config key, by the key's path. */
 export const ENV_OVERRIDES: Record<string, readonly string[]> = {
+  ...IDENTITY_ENV_OVERRIDES,
   PORTICO_HOST: ['host'],
   PORTICO_PUBLIC_PORT: ['publicPort'],
   PORTICO_ADMIN_HOST: ['adminHost'],

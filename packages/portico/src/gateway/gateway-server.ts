@@ -5,7 +5,7 @@ import type { PlatformHealth } from '../health/platform-health.js';
 import { answerClientError } from '../http/client-error.js';
 import { sendError } from '../http/envelope-response.js';
 import { requestIdFrom } from '../http/request-id.js';
-import { type ExchangeLimits, ProxyExchange } from './proxy-exchange.js';
+import { type ExchangeContext, ProxyExchange } from './proxy-exchange.js';
 import type { RoutingTable } from './routing-table.js';
 
 /**
@@ -22,7 +22,8 @@ export interface GatewayOptions {
   table: RoutingTable;
   health: PlatformHealth;
   logger: Logger;
-  limits: ExchangeLimits;
+  /** Body limit and outlier detection, shared by every request. */
+  exchange: ExchangeContext;
   maxHeaderBytes: number;
   /** Platform endpoints on the public port; matched before the default 404. */
   mounts?: PublicMount[];
@@ -48,7 +49,7 @@ const API_PREFIX = '/api/';
  * ```
  */
 export function createGateway(options: GatewayOptions): Gateway {
-  const { table, health, limits } = options;
+  const { table, health, exchange } = options;
   let closing = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
@@ -76,13 +77,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       sendError(res, requestId, 'NOT_FOUND', `service ${service} is not registered`);
       return;
     }
-    const upstreams = route.upstreams;
-    if (upstreams.length === 0) {
-      sendError(res, requestId, 'SERVICE_UNAVAILABLE', `service ${service} has no live instance`);
-      return;
-    }
-    const upstream = route.balancer.pick(upstreams);
-    new ProxyExchange(req, res, upstream, requestId).start(upstream.pathPrefix + restOf(req.url as string), limits);
+    new ProxyExchange(req, res, route, restOf(req.url as string), requestId, exchange).start();
   };
   router.all('/api/:service', proxy);
   router.all('/api/:service/*', proxy);

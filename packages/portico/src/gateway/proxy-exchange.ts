@@ -1,141 +1,304 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorCode } from '@portico/sdk';
 import type { Dispatcher } from 'undici';
 import { sendError } from '../http/envelope-response.js';
-import { BodyLimiter, BodyTooLargeError } from './body-limit.js';
 import { stripResponseHopHeaders, upstreamHeaders } from './forward-headers.js';
+import { type CachedResponse, isCacheable } from './resilience/fallback-cache.js';
+import type { OutlierDetector } from './resilience/outlier-detector.js';
+import type { ServiceRoute } from './routing-table.js';
 import type { Upstream } from './upstream.js';
+import { BodyTooLargeError, UpstreamBody } from './upstream-body.js';
+import { CLIENT_GONE, RETRYING, TRY_TIMEOUT, UpstreamTry } from './upstream-try.js';
 
-/** Limits of one forwarded request. */
-export interface ExchangeLimits {
+/** What the exchange needs of the gateway besides the route. */
+export interface ExchangeContext {
   maxBodyBytes: number;
-  upstreamTimeoutMs: number;
+  /** Told how every try went. */
+  outliers: OutlierDetector;
 }
 
-/** How much of an oversized chunked body is read and thrown away to keep the connection. */
-const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-const CLIENT_GONE = new Error('client closed the connection');
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+/** Errors that prove the request never left the gateway: safe to send anywhere else. */
+const NEVER_SENT = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
+const TIMEOUTS = new Set([
+  'PORTICO_TRY_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /**
- * One request forwarded to one upstream: streams the body up and the response down with
- * backpressure both ways, and turns a failure before the response started into the envelope.
- * It is undici's dispatch handler, so no intermediate stream or promise is made per request.
+ * One request through the gateway: tries an instance, and when a try fails before any answer
+ * reached the caller, tries another one if that is safe (idempotent method, or the request
+ * never left; body not yet read), within the attempt limit, the total deadline and the
+ * service's retry budget. Streams bodies both ways with backpressure. When nothing worked it
+ * answers from the fallback cache or with the envelope, and tells the breaker.
  */
-export class ProxyExchange implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | undefined;
+export class ProxyExchange {
+  private readonly method: string;
+  private readonly idempotent: boolean;
+  private readonly hasBody: boolean;
+  private headers: Record<string, string | string[]> | undefined;
+  private body: UpstreamBody | null = null;
+  private tried: Upstream[] | undefined;
+  private attempts = 0;
+  private deadline = 0;
+  private current: UpstreamTry | undefined;
   private finished = false;
-  private tooLarge = false;
+  private retrySlot = false;
+  private lastFailure: [ErrorCode, string] | undefined;
+  private cacheChunks: Buffer[] | undefined;
+  private cacheBytes = 0;
+  private cacheHead: [number, IncomingHttpHeaders] | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    private readonly upstream: Upstream,
+    private readonly route: ServiceRoute,
+    private readonly path: string,
     private readonly requestId: string,
-  ) {}
-
-  /** Sends the request to `path` on the upstream. */
-  start(path: string, limits: ExchangeLimits): void {
-    const { req, res } = this;
+    private readonly context: ExchangeContext,
+  ) {
+    this.method = req.method as string;
+    this.idempotent = IDEMPOTENT.has(this.method);
     const length = req.headers['content-length'];
+    this.hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  }
+
+  start(): void {
+    const length = this.req.headers['content-length'];
     // An unread body is discarded by Node once the answer is sent, so the caller reads the 413.
-    if (length !== undefined && Number(length) > limits.maxBodyBytes) {
-      this.fail('PAYLOAD_TOO_LARGE', `the body is larger than ${limits.maxBodyBytes} bytes`);
+    if (length !== undefined && Number(length) > this.context.maxBodyBytes) {
+      sendError(
+        this.res,
+        this.requestId,
+        'PAYLOAD_TOO_LARGE',
+        `the body is larger than ${this.context.maxBodyBytes} bytes`,
+      );
       return;
     }
-    let body: IncomingMessage | BodyLimiter | null = null;
-    if (req.headers['transfer-encoding'] !== undefined) {
-      const limiter = new BodyLimiter(limits.maxBodyBytes);
-      limiter.once('error', (error) => {
-        if (error instanceof BodyTooLargeError) {
-          this.tooLarge = true;
-          // Discard the rest, so the connection carries the next request after the 413; a body
-          // that goes on and on past a generous bound loses its connection instead.
-          req.unpipe(limiter);
-          let discarded = 0;
-          req.on('data', (chunk: Buffer) => {
-            discarded += chunk.length;
-            if (discarded > DISCARD_LIMIT_BYTES) req.destroy();
-          });
-          req.resume();
-        }
-      });
-      body = req.pipe(limiter);
-    } else if (length !== undefined && length !== '0') {
-      body = req;
+    this.route.active++;
+    this.res.once('close', this.onClientClose);
+    const now = Date.now();
+    this.deadline = now + this.route.policy.totalTimeoutMs;
+    if (!this.route.breaker.allow(now)) {
+      this.giveUp('SERVICE_UNAVAILABLE', `service ${this.route.name} is failing: its circuit breaker is open`, false);
+      return;
     }
-    this.upstream.outstanding++;
-    res.once('close', this.onClientClose);
-    this.upstream.pool.dispatch(
-      {
-        path,
-        method: req.method as Dispatcher.HttpMethod,
-        headers: upstreamHeaders(req, this.requestId),
-        body,
-        headersTimeout: limits.upstreamTimeoutMs,
-        bodyTimeout: limits.upstreamTimeoutMs,
-      },
-      this,
-    );
+    this.tryNext(now);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-  }
-
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    statusMessage?: string,
-  ): void {
-    if (statusCode < 200) return;
+  /** Called by a try when the response headers arrived; false means "discarded, retrying". */
+  onTryResponse(attempt: UpstreamTry, status: number, headers: IncomingHttpHeaders, statusMessage?: string): boolean {
+    const now = Date.now();
+    const failed = status >= 500;
+    this.tryOutcome(attempt.upstream, !failed, now);
+    if (failed && this.route.policy.retries.onStatus.includes(status) && this.idempotent && this.mayRetry(now)) {
+      this.lastFailure = ['UPSTREAM_ERROR', `service ${this.route.name} answered ${status}`];
+      this.retryLater(now);
+      return false;
+    }
+    if (failed) this.route.breaker.onFailure(now);
+    else this.route.breaker.onSuccess();
+    if (this.route.cache && isCacheable(this.method, this.req.headers, status, headers)) {
+      this.cacheChunks = [];
+      this.cacheHead = [status, { ...headers }];
+    }
     stripResponseHopHeaders(headers);
     headers['x-request-id'] = this.requestId;
-    this.res.writeHead(statusCode, statusMessage || undefined, headers as Record<string, string | string[]>);
+    this.res.writeHead(status, statusMessage || undefined, headers as Record<string, string | string[]>);
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onTryData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.cacheChunks) {
+      this.cacheBytes += chunk.length;
+      if (this.cacheBytes > this.route.policy.fallback.maxEntryBytes) this.cacheChunks = undefined;
+      else this.cacheChunks.push(chunk);
+    }
     if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once('drain', () => controller.resume());
     }
   }
 
-  onResponseEnd(): void {
+  onTryEnd(): void {
     this.res.end();
-    this.done();
+    if (this.cacheChunks && this.cacheHead && this.route.cache) {
+      const [status, headers] = this.cacheHead;
+      this.route.cache.store(this.cacheKey(), {
+        status,
+        headers,
+        body: Buffer.concat(this.cacheChunks, this.cacheBytes),
+        storedAt: Date.now(),
+      });
+    }
+    this.finish();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.done();
-    if (error === CLIENT_GONE) return;
-    if (this.res.headersSent) {
-      this.res.destroy(error);
-    } else if (this.tooLarge || error instanceof BodyTooLargeError) {
-      this.fail('PAYLOAD_TOO_LARGE', 'the body is larger than the limit');
-    } else if (TIMEOUT_CODES.has((error as { code?: string }).code ?? '')) {
-      this.fail('UPSTREAM_TIMEOUT', `service ${this.upstream.instance.service} did not answer in time`);
-    } else {
-      this.fail('UPSTREAM_ERROR', `service ${this.upstream.instance.service} failed: ${describe(error)}`);
+  onTryError(attempt: UpstreamTry, error: Error): void {
+    if (this.finished || error === CLIENT_GONE) {
+      this.finish();
+      return;
     }
+    if (error === RETRYING) return;
+    const now = Date.now();
+    if (this.body?.tooLarge || error instanceof BodyTooLargeError) {
+      sendError(this.res, this.requestId, 'PAYLOAD_TOO_LARGE', 'the body is larger than the limit');
+      this.finish();
+      return;
+    }
+    if (this.res.headersSent) {
+      // The answer had begun: all we can do is cut it, so the caller sees it incomplete.
+      this.tryOutcome(attempt.upstream, false, now);
+      this.route.breaker.onFailure(now);
+      this.res.destroy(error);
+      this.finish();
+      return;
+    }
+    const code = codeOf(error);
+    const neverSent = NEVER_SENT.has(code);
+    this.tryOutcome(attempt.upstream, false, now);
+    this.lastFailure = TIMEOUTS.has(code)
+      ? ['UPSTREAM_TIMEOUT', `service ${this.route.name} did not answer in time`]
+      : ['UPSTREAM_ERROR', `service ${this.route.name} failed: ${code || error.message}`];
+    if ((this.idempotent || neverSent) && this.mayRetry(now)) {
+      this.retryLater(now);
+      return;
+    }
+    this.giveUp(this.lastFailure[0], this.lastFailure[1], true);
+  }
+
+  private tryOutcome(upstream: Upstream, ok: boolean, now: number): void {
+    if (ok) this.context.outliers.onSuccess(upstream);
+    else this.context.outliers.onFailure(upstream, this.route.policy.outlier, now);
+  }
+
+  private tryNext(now: number): void {
+    const upstream = this.pick();
+    if (upstream === undefined) {
+      const [code, message] = this.lastFailure ?? [
+        'SERVICE_UNAVAILABLE',
+        `service ${this.route.name} has no live instance`,
+      ];
+      this.giveUp(code, message, this.lastFailure !== undefined);
+      return;
+    }
+    this.attempts++;
+    this.tried ??= [];
+    this.tried.push(upstream);
+    if (this.hasBody) this.body = new UpstreamBody(this.req, this.context.maxBodyBytes);
+    this.headers ??= upstreamHeaders(this.req, this.requestId);
+    const policy = this.route.policy;
+    const attempt = new UpstreamTry(this, upstream);
+    this.current = attempt;
+    attempt.dispatch(
+      {
+        path: upstream.pathPrefix + this.path,
+        method: this.method as Dispatcher.HttpMethod,
+        headers: this.headers,
+        body: this.body,
+        // Our own timer bounds the wait for headers precisely; undici's is only a backstop.
+        headersTimeout: policy.tryTimeoutMs + 1_000,
+        bodyTimeout: policy.tryTimeoutMs,
+      },
+      Math.max(1, Math.min(policy.tryTimeoutMs, this.deadline - now)),
+    );
+  }
+
+  /** The balancer's choice on the first try; on a retry, any instance not tried yet. */
+  private pick(): Upstream | undefined {
+    const upstreams = this.route.upstreams;
+    if (this.tried === undefined) return upstreams.length === 0 ? undefined : this.route.balancer.pick(upstreams);
+    const untried = upstreams.filter((u) => !this.tried?.includes(u));
+    return untried.length === 0 ? undefined : this.route.balancer.pick(untried);
+  }
+
+  /**
+   * Whether one more try is allowed: attempts left, an untried instance, a body that was not
+   * read, time before the deadline, and room in the service's retry budget — a request that
+   * retries holds one slot until it ends, and slots are at most `budgetPercent` of the active
+   * requests (or `budgetMinConcurrency`).
+   */
+  private mayRetry(now: number): boolean {
+    const { retries } = this.route.policy;
+    if (this.attempts >= retries.attempts || now >= this.deadline) return false;
+    if (this.body?.started) return false;
+    if (!this.route.upstreams.some((u) => !this.tried?.includes(u))) return false;
+    if (!this.retrySlot) {
+      const budget = Math.max(
+        retries.budgetMinConcurrency,
+        Math.floor((this.route.active * retries.budgetPercent) / 100),
+      );
+      if (this.route.retrying >= budget) return false;
+      this.retrySlot = true;
+      this.route.retrying++;
+    }
+    return true;
+  }
+
+  private retryLater(now: number): void {
+    const { backoffBaseMs, backoffMaxMs } = this.route.policy.retries;
+    // Full jitter: spreads the retries of many callers instead of synchronising them.
+    const delay = Math.random() * Math.min(backoffMaxMs, backoffBaseMs * 2 ** (this.attempts - 1));
+    if (delay < 1) {
+      this.tryNext(now);
+      return;
+    }
+    this.retryTimer = setTimeout(() => this.tryNext(Date.now()), Math.min(delay, this.deadline - now));
+  }
+
+  /** Nothing more to try: the fallback answer if there is one, else the envelope. */
+  private giveUp(code: ErrorCode, message: string, countAsFailure: boolean): void {
+    const now = Date.now();
+    if (countAsFailure) this.route.breaker.onFailure(now);
+    const cached = this.method === 'GET' ? this.route.cache?.lookup(this.cacheKey(), now) : undefined;
+    if (cached) this.sendCached(cached, now);
+    else sendError(this.res, this.requestId, code, message);
+    this.finish();
+  }
+
+  private sendCached(cached: CachedResponse, now: number): void {
+    const headers: IncomingHttpHeaders = { ...cached.headers };
+    stripResponseHopHeaders(headers);
+    headers['x-request-id'] = this.requestId;
+    headers['x-portico-cache'] = 'stale';
+    headers.age = String(Math.floor((now - cached.storedAt) / 1000));
+    headers['content-length'] = String(cached.body.length);
+    this.res.writeHead(cached.status, headers as Record<string, string | string[]>);
+    this.res.end(cached.body);
+  }
+
+  private cacheKey(): string {
+    return this.path;
   }
 
   private readonly onClientClose = (): void => {
-    if (!this.finished) this.controller?.abort(CLIENT_GONE);
+    if (this.finished) return;
+    this.current?.abort(CLIENT_GONE);
+    this.finish();
   };
 
-  private done(): void {
+  private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.upstream.outstanding--;
-  }
-
-  private fail(code: 'PAYLOAD_TOO_LARGE' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_ERROR', message: string): void {
-    sendError(this.res, this.requestId, code, message);
+    clearTimeout(this.retryTimer);
+    this.route.active--;
+    if (this.retrySlot) this.route.retrying--;
   }
 }
 
-function describe(error: Error): string {
-  const code = (error as { code?: string }).code ?? (error.cause as { code?: string } | undefined)?.code;
-  return code ?? error.message;
+function codeOf(error: Error): string {
+  if (error === TRY_TIMEOUT) return 'PORTICO_TRY_TIMEOUT';
+  return (error as { code?: string }).code ?? (error.cause as { code?: string } | undefined)?.code ?? '';
 }

@@ -1,7 +1,12 @@
 import type { Instance } from '@portico/sdk';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../config/load.js';
 import { balancerFactory } from './balancers/index.js';
+import { servicePolicy } from './resilience/service-policy.js';
 import { RoutingTable } from './routing-table.js';
+
+const gatewayDefaults = loadConfig({ env: {}, file: undefined }).gateway;
+const testPolicy = () => servicePolicy(gatewayDefaults, undefined);
 
 const instance = (id: string, service: string, port: number, basePath = '/'): Instance =>
   ({ id, service, host: '127.0.0.1', port, basePath }) as Instance;
@@ -12,8 +17,7 @@ describe('RoutingTable', () => {
     await table.close();
   });
 
-  const make = (balancer = 'round-robin') =>
-    new RoutingTable(balancerFactory(balancer), { connectTimeoutMs: 1000, connectionsPerUpstream: 4 });
+  const make = (balancer = 'round-robin') => new RoutingTable(balancerFactory(balancer), testPolicy);
 
   it('applies a snapshot, then changes, keeping a service known after its last instance leaves', () => {
     table = make();
@@ -106,10 +110,7 @@ describe('RoutingTable', () => {
 
 describe('RoutingTable weights', () => {
   it('keeps weight-0 instances registered but out of rotation', async () => {
-    const table = new RoutingTable(balancerFactory('round-robin'), {
-      connectTimeoutMs: 1000,
-      connectionsPerUpstream: 4,
-    });
+    const table = new RoutingTable(balancerFactory('round-robin'), testPolicy);
     const drained = { ...instance('a', 'orders', 1), weight: 0 };
     table.apply({
       kind: 'snapshot',
@@ -136,10 +137,7 @@ describe('RoutingTable weights', () => {
 describe('RoutingTable last-known-good', () => {
   it('keeps instances a restarted registry lacks for one lease, unless they re-register', async () => {
     vi.useFakeTimers();
-    const table = new RoutingTable(balancerFactory('round-robin'), {
-      connectTimeoutMs: 1000,
-      connectionsPerUpstream: 4,
-    });
+    const table = new RoutingTable(balancerFactory('round-robin'), testPolicy);
     const withTtl = (id: string, port: number) => ({ ...instance(id, 'orders', port), ttlSeconds: 3, weight: 1 });
     table.apply({
       kind: 'snapshot',
@@ -166,10 +164,7 @@ describe('RoutingTable last-known-good', () => {
   });
 
   it('treats a resync from the same epoch as the whole truth', async () => {
-    const table = new RoutingTable(balancerFactory('round-robin'), {
-      connectTimeoutMs: 1000,
-      connectionsPerUpstream: 4,
-    });
+    const table = new RoutingTable(balancerFactory('round-robin'), testPolicy);
     table.apply({ kind: 'snapshot', epoch: 'e', snapshot: { revision: 1, instances: [instance('a', 'orders', 1)] } });
     table.apply({ kind: 'snapshot', epoch: 'e', snapshot: { revision: 50, instances: [] } });
     expect(table.route('orders')?.upstreams).toEqual([]);

@@ -1,17 +1,29 @@
 import type { Instance } from '@portico/sdk';
 import type { WatchEvent } from '../registry/registry-port.js';
 import type { Balancer, BalancerFactory } from './balancers/index.js';
-import { addressOf, type PoolSettings, Upstream } from './upstream.js';
+import { ActiveHealthCheck } from './resilience/active-health-check.js';
+import { CircuitBreaker } from './resilience/circuit-breaker.js';
+import { FallbackCache } from './resilience/fallback-cache.js';
+import { type EjectionHost, OutlierDetector } from './resilience/outlier-detector.js';
+import type { ServicePolicy } from './resilience/service-policy.js';
+import { addressOf, Upstream } from './upstream.js';
 
-/** A service as the gateway routes it. */
+/** A service as the gateway routes it, with its resilience state. */
 export interface ServiceRoute {
   readonly name: string;
   /**
-   * Live upstreams that take traffic (weight above 0); replaced, never mutated, so a request
-   * holds a consistent list.
+   * Upstreams in rotation (weight above 0, not ejected, healthy); replaced, never mutated, so a
+   * request holds a consistent list.
    */
   upstreams: readonly Upstream[];
   readonly balancer: Balancer;
+  readonly policy: ServicePolicy;
+  readonly breaker: CircuitBreaker;
+  /** Present when the service's fallback cache is enabled. */
+  readonly cache: FallbackCache | undefined;
+  /** Requests to this service in progress, and how many of them have retried (the retry budget). */
+  active: number;
+  retrying: number;
 }
 
 /**
@@ -22,11 +34,13 @@ export interface ServiceRoute {
  * does not drop the instances it lacks at once; they stay routable for one lease (their TTL)
  * so they can re-register, and only those that do not are removed.
  */
-export class RoutingTable {
+export class RoutingTable implements EjectionHost {
   private readonly routes = new Map<string, ServiceRoute>();
   private readonly byId = new Map<string, Upstream>();
-  /** Every upstream of a service, weight 0 included: what a route's list is rebuilt from. */
-  private readonly members = new Map<string, Set<Upstream>>();
+  /** Every upstream of a service, out of rotation too: what a route's list is rebuilt from. */
+  private readonly membersByService = new Map<string, Set<Upstream>>();
+  private readonly checks = new Map<Upstream, ActiveHealthCheck>();
+  readonly outliers = new OutlierDetector(this);
   /** True once the first snapshot arrived: until then the gateway is not ready. */
   synced = false;
   revision = 0;
@@ -37,7 +51,7 @@ export class RoutingTable {
 
   constructor(
     private readonly makeBalancer: BalancerFactory,
-    private readonly pools: PoolSettings,
+    private readonly policyFor: (service: string) => ServicePolicy,
   ) {}
 
   /** The route of a service, or undefined when the gateway never heard of it. */
@@ -45,9 +59,32 @@ export class RoutingTable {
     return this.routes.get(service);
   }
 
+  /** Every known service route. */
+  allRoutes(): IterableIterator<ServiceRoute> {
+    return this.routes.values();
+  }
+
   /** Number of live upstreams across all services. */
   upstreamCount(): number {
     return this.byId.size;
+  }
+
+  /** Number of instances kept only because a restarted registry has not heard from them yet. */
+  staleCount(): number {
+    return this.stale.size;
+  }
+
+  members(service: string): Iterable<Upstream> {
+    return this.membersOf(service);
+  }
+
+  /** Rebuilds a service's rotation from its members that take traffic. */
+  refresh(service: string): void {
+    const route = this.routes.get(service);
+    if (!route) return;
+    const takers: Upstream[] = [];
+    for (const upstream of this.membersOf(service)) if (upstream.inRotation) takers.push(upstream);
+    route.upstreams = takers;
   }
 
   apply(event: WatchEvent): void {
@@ -66,17 +103,14 @@ export class RoutingTable {
     this.revision = change.revision;
   }
 
-  /** Number of instances kept only because a restarted registry has not heard from them yet. */
-  staleCount(): number {
-    return this.stale.size;
-  }
-
   async close(): Promise<void> {
     clearInterval(this.staleSweep);
     this.stale.clear();
+    for (const check of this.checks.values()) check.stop();
+    this.checks.clear();
     const closing = [...this.byId.values()].map((upstream) => upstream.close());
     this.byId.clear();
-    this.members.clear();
+    this.membersByService.clear();
     this.routes.clear();
     await Promise.all(closing);
   }
@@ -86,30 +120,21 @@ export class RoutingTable {
     const existing = this.byId.get(instance.id);
     if (existing && existing.instance.service === instance.service && existing.address === addressOf(instance)) {
       existing.instance = instance;
-      this.refreshTakers(this.routeFor(instance.service));
+      this.routeFor(instance.service);
+      this.refresh(instance.service);
       return;
     }
     if (existing) this.remove(instance.id);
-    const upstream = new Upstream(instance, this.pools);
+    const route = this.routeFor(instance.service);
+    const upstream = new Upstream(instance, route.policy);
     this.byId.set(instance.id, upstream);
     this.membersOf(instance.service).add(upstream);
-    this.refreshTakers(this.routeFor(instance.service));
-  }
-
-  /** Rebuilds a route's list from the instances of its service that take traffic. */
-  private refreshTakers(route: ServiceRoute): void {
-    const takers: Upstream[] = [];
-    for (const upstream of this.membersOf(route.name)) if (upstream.instance.weight !== 0) takers.push(upstream);
-    route.upstreams = takers;
-  }
-
-  private membersOf(service: string): Set<Upstream> {
-    let members = this.members.get(service);
-    if (!members) {
-      members = new Set();
-      this.members.set(service, members);
+    if (instance.healthCheck) {
+      const check = new ActiveHealthCheck(upstream, instance.healthCheck, () => this.refresh(instance.service));
+      this.checks.set(upstream, check);
+      check.start();
     }
-    return members;
+    this.refresh(instance.service);
   }
 
   private remove(id: string): void {
@@ -117,9 +142,10 @@ export class RoutingTable {
     const upstream = this.byId.get(id);
     if (!upstream) return;
     this.byId.delete(id);
-    this.members.get(upstream.instance.service)?.delete(upstream);
-    const route = this.routes.get(upstream.instance.service);
-    if (route) this.refreshTakers(route);
+    this.checks.get(upstream)?.stop();
+    this.checks.delete(upstream);
+    this.membersByService.get(upstream.instance.service)?.delete(upstream);
+    this.refresh(upstream.instance.service);
     void upstream.close();
   }
 
@@ -151,10 +177,29 @@ export class RoutingTable {
     }
   }
 
+  private membersOf(service: string): Set<Upstream> {
+    let members = this.membersByService.get(service);
+    if (!members) {
+      members = new Set();
+      this.membersByService.set(service, members);
+    }
+    return members;
+  }
+
   private routeFor(service: string): ServiceRoute {
     let route = this.routes.get(service);
     if (!route) {
-      route = { name: service, upstreams: [], balancer: this.makeBalancer() };
+      const policy = this.policyFor(service);
+      route = {
+        name: service,
+        upstreams: [],
+        balancer: this.makeBalancer(),
+        policy,
+        breaker: new CircuitBreaker(policy.breaker),
+        cache: policy.fallback.enabled ? new FallbackCache(policy.fallback) : undefined,
+        active: 0,
+        retrying: 0,
+      };
       this.routes.set(service, route);
     }
     return route;

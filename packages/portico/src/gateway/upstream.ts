@@ -1,15 +1,16 @@
 import type { Instance } from '@portico/sdk';
 import { Pool } from 'undici';
 
-/** Connection settings shared by every upstream pool. */
+/** Connection settings of one upstream's pool. */
 export interface PoolSettings {
   connectTimeoutMs: number;
   connectionsPerUpstream: number;
 }
 
 /**
- * One live instance as the gateway sees it: where to send, a keep-alive connection pool, and
- * how many requests are on their way to it (for least-outstanding balancing).
+ * One live instance as the gateway sees it: where to send, a keep-alive connection pool, how
+ * many requests are on their way to it (for least-outstanding balancing), and its standing:
+ * ejected by outlier detection, or failing its active health check.
  */
 export class Upstream {
   readonly pool: Pool;
@@ -17,6 +18,16 @@ export class Upstream {
   readonly pathPrefix: string;
   readonly address: string;
   outstanding = 0;
+  /** Tries sent to it, for the admin view and for tests that check who got what. */
+  tries = 0;
+  /** Failed tries in a row (connect errors, timeouts, 5xx). */
+  consecutiveFailures = 0;
+  /** Ejections in a row without a success between them: each doubles the next. */
+  ejections = 0;
+  /** Out of rotation until this time (ms since epoch); 0 when not ejected. */
+  ejectedUntil = 0;
+  /** What the active health check says; true when the service declared none. */
+  healthy = true;
 
   constructor(
     public instance: Instance,
@@ -29,6 +40,11 @@ export class Upstream {
       connect: { timeout: settings.connectTimeoutMs },
       pipelining: 1,
     });
+  }
+
+  /** Takes new requests: weight above 0, not ejected, not failing its health check. */
+  get inRotation(): boolean {
+    return this.instance.weight !== 0 && this.ejectedUntil === 0 && this.healthy;
   }
 
   /** Lets in-flight requests finish, then closes the connections. */

@@ -30,6 +30,7 @@ export function toInstance(
     metadata: registration.metadata ?? {},
     auth: registration.auth ?? 'any',
     endpoints: registration.endpoints ?? [],
+    ...(registration.healthCheck ? { healthCheck: registration.healthCheck } : {}),
     ttlSeconds,
     status: 'up',
     registeredAt,

@@ -38,6 +38,18 @@ export function registrationSchema(maxTtlSeconds: number) {
       ),
       auth: Type.Optional(StringEnum(['public', 'jwt', 'api-key', 'any'] as const)),
       endpoints: Type.Optional(Type.Array(Endpoint, { maxItems: 1024 })),
+      healthCheck: Type.Optional(
+        Type.Object(
+          {
+            path: Type.String({ pattern: '^/[^\\s#]*$', maxLength: 1024 }),
+            intervalSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+            timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
+            healthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+            unhealthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
       ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: maxTtlSeconds })),
     },
     { additionalProperties: false },

@@ -1,0 +1,69 @@
+/** The built-in roles and what they grant; custom roles live in the store, per tenant. */
+export const BUILT_IN_ROLES: Readonly<Record<string, readonly string[]>> = {
+  /** Everything, everywhere. Only users of the `platform` tenant may hold it. */
+  super_admin: ['*'],
+  /** Everything inside its own tenant; the admin API keeps it there. */
+  tenant_admin: ['*'],
+  /** Signs in; permissions come from custom roles. */
+  user: [],
+};
+
+/** The tenant that holds platform administrators. */
+export const PLATFORM_TENANT = 'platform';
+
+/** `resource.action`, either part may be `*`, or a lone `*`. */
+export const PERMISSION_PATTERN = '^(\\*|[a-z0-9_-]{1,64}\\.(\\*|[a-z0-9_-]{1,64})|\\*\\.[a-z0-9_-]{1,64})$';
+
+/**
+ * Tells whether one granted permission covers a required one: `*` covers all, `orders.*` covers
+ * every action on orders, `*.read` covers reading anything.
+ *
+ * @example
+ * ```ts
+ * permissionCovers('orders.*', 'orders.refund'); // true
+ * permissionCovers('orders.read', 'orders.refund'); // false
+ * ```
+ */
+export function permissionCovers(granted: string, required: string): boolean {
+  if (granted === '*' || granted === required) return true;
+  const [grantedResource, grantedAction] = granted.split('.');
+  const [requiredResource, requiredAction] = required.split('.');
+  return (
+    (grantedResource === '*' || grantedResource === requiredResource) &&
+    (grantedAction === '*' || grantedAction === requiredAction)
+  );
+}
+
+/**
+ * Tells whether any of `granted` covers `required`.
+ *
+ * @example
+ * ```ts
+ * hasPermission(['orders.read', 'users.*'], 'users.delete'); // true
+ * ```
+ */
+export function hasPermission(granted: readonly string[], required: string): boolean {
+  return granted.some((permission) => permissionCovers(permission, required));
+}
+
+/**
+ * The permissions a set of roles grants, given the tenant's custom roles; unknown roles grant
+ * nothing. Sorted and without duplicates, as they go into tokens.
+ *
+ * @example
+ * ```ts
+ * expandRoles(['user', 'editor'], new Map([['editor', ['posts.*']]])); // ['posts.*']
+ * ```
+ */
+export function expandRoles(roles: readonly string[], custom: ReadonlyMap<string, readonly string[]>): string[] {
+  const granted = new Set<string>();
+  for (const role of roles) {
+    for (const permission of BUILT_IN_ROLES[role] ?? custom.get(role) ?? []) granted.add(permission);
+  }
+  return [...granted].sort();
+}
+
+/** Tells whether a role name is built in. */
+export function isBuiltInRole(name: string): boolean {
+  return Object.hasOwn(BUILT_IN_ROLES, name);
+}

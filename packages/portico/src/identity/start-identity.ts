@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { PorticoConfig } from '../config/schema.js';
+import type { PublicMount } from '../gateway/gateway-server.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/store.js';
+import { createPublicIdentityApp, PUBLIC_IDENTITY_PATHS } from './http/public-app.js';
+import { Identity } from './identity.js';
+import { InProcessIdentityPort } from './in-process-port.js';
+import { identityOptionsFrom } from './options.js';
+
+/** Identity running inside a Portico process. */
+export interface RunningIdentity {
+  readonly identity: Identity;
+  /** The port an in-process gateway watches. */
+  readonly port: InProcessIdentityPort;
+  /** `/auth/*` and `/.well-known/jwks.json` for the gateway's public port. */
+  readonly mount: PublicMount;
+  readonly publicApp: FastifyInstance;
+  /** The first admin's generated password, present only on the start that created it. */
+  readonly generatedAdminPassword: string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store (migrating it), the identity core on it, and the public identity app.
+ *
+ * @example
+ * ```ts
+ * const running = await startIdentity(config, logger);
+ * createGateway({ ..., mounts: [running.mount] });
+ * ```
+ */
+export async function startIdentity(config: PorticoConfig, logger: Logger): Promise<RunningIdentity> {
+  const store: Store = await openStore({
+    url: config.store.url,
+    dataDir: config.dataDir,
+    poolSize: config.store.poolSize,
+  });
+  try {
+    const { identity, generatedAdminPassword } = await Identity.open(store, identityOptionsFrom(config.identity));
+    const publicApp = await createPublicIdentityApp({ identity, logger });
+    logger.info({ store: store.kind, location: store.location }, 'identity ready');
+    return {
+      identity,
+      port: new InProcessIdentityPort(identity),
+      mount: { paths: PUBLIC_IDENTITY_PATHS, handler: (req, res) => publicApp.routing(req, res) },
+      publicApp,
+      generatedAdminPassword,
+      async close() {
+        await publicApp.close();
+        await identity.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

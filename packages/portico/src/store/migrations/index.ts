@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as identity from './0001-identity.js';
+
+/**
+ * Every migration, in the order they apply. Names sort in that order too; a new migration is
+ * appended with the next number and never edits an applied one.
+ */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001-identity': identity,
+};

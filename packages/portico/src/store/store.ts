@@ -1,0 +1,22 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './database.js';
+
+/** Which engine holds the data. */
+export type StoreKind = 'pglite' | 'postgres';
+
+/**
+ * The durable store: one Kysely handle over PGlite (embedded) or PostgreSQL. Everything above it
+ * writes the same SQL; only `openStore` knows which engine it got.
+ */
+export interface Store {
+  readonly kind: StoreKind;
+  readonly db: Kysely<Database>;
+  /** Where the data lives, for logs: a directory, `memory`, or the URL without its password. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+/** Thrown when the store cannot be opened or migrated; the message names the setting to check. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+}

@@ -3,9 +3,24 @@
  *
  * @example
  * ```ts
- * import { serve, ok, PorticoError } from '@portico/sdk';
+ * import { createServiceClient, serve, ok, PorticoError } from '@portico/sdk';
  * ```
  */
+export { createServiceClient } from './client/service-client.js';
+export type {
+  BreakerOptions,
+  BreakerState,
+  CallOptions,
+  FallbackOptions,
+  HttpMethod,
+  IncomingLike,
+  QueryValue,
+  RequestOptions,
+  RetryOptions,
+  ServiceClient,
+  ServiceClientOptions,
+  ServiceResponse,
+} from './client/types.js';
 export { type Envelope, type EnvelopeMeta, type ErrorEnvelope, fail, ok, type SuccessEnvelope } from './envelope.js';
 export { ERROR_CODES, type ErrorBody, type ErrorCode, isErrorCode, PorticoError } from './errors.js';
 export { type HealthCheck, type HealthReport, type HealthStatus, healthHttpStatus, healthReport } from './health.js';

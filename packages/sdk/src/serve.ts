@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createServiceClient } from './client/service-client.js';
+import type { ServiceClient, ServiceClientOptions } from './client/types.js';
 import { fail } from './envelope.js';
 import { PorticoError } from './errors.js';
 import { type HealthCheck, healthHttpStatus, healthReport } from './health.js';
@@ -60,6 +62,18 @@ export interface RunningService {
   readonly instanceId: string;
   /** Resolves once the registry has accepted the instance. */
   readonly registered: Promise<void>;
+  /**
+   * A client of another service, through this service's registry and logger; one per service
+   * name (a second call with the same name returns the first client and ignores its options).
+   * Closed once the service has drained: calls through it then fail with `SERVICE_UNAVAILABLE`.
+   *
+   * @example
+   * ```ts
+   * const orders = service.client('orders');
+   * const order = await orders.get('/orders/42', { from: req });
+   * ```
+   */
+  client(service: string, options?: ServiceClientOptions): ServiceClient;
   /** Drains: deregister, wait for propagation, finish in-flight requests, close. */
   close(): Promise<void>;
 }
@@ -138,8 +152,9 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
   const advertiseHost = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   const heartbeatSeconds = options.heartbeatSeconds ?? 10;
 
+  const registryUrl = options.registry ?? process.env.PORTICO_REGISTRY_URL ?? 'http://127.0.0.1:9080';
   const registration = new Registration({
-    registryUrl: options.registry ?? process.env.PORTICO_REGISTRY_URL ?? 'http://127.0.0.1:9080',
+    registryUrl,
     heartbeatMs: heartbeatSeconds * 1000,
     logger,
     registration: {
@@ -160,12 +175,24 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
   registration.start();
 
   let closing: Promise<void> | undefined;
+  const clients = new Map<string, ServiceClient>();
+  let clientsClosed = false;
   const service: RunningService = {
     server,
     port,
     url: `http://${advertiseHost}:${port}`,
     instanceId: registration.id,
     registered: registration.registered,
+    client(name, clientOptions) {
+      let client = clients.get(name);
+      if (!client) {
+        client = createServiceClient(name, { registry: registryUrl, logger, ...clientOptions });
+        clients.set(name, client);
+        // Asked for after the drain: closed like the others, so it cannot keep a watch open.
+        if (clientsClosed) void client.close();
+      }
+      return client;
+    },
     close() {
       closing ??= drain();
       return closing;
@@ -185,6 +212,9 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
       await Promise.race([finished, delay(options.graceMs ?? 30_000)]);
     }
     server.closeAllConnections();
+    // Handlers finished above may still have needed their clients; now nothing will.
+    clientsClosed = true;
+    await Promise.all([...clients.values()].map((client) => client.close()));
     running.delete(service);
   }
 

@@ -194,3 +194,33 @@ describe('every instance failing', () => {
     expect(extra).toBeLessThanOrEqual(budget * 2);
   });
 });
+
+describe('active health checks', () => {
+  it('an instance failing its declared check leaves the rotation, and returns when it passes', async () => {
+    const p = await portico();
+    const [sick, well] = await instances(p.adminUrl, ['hc-sick', 'hc-well'], { HEALTH_CHECK_PATH: '/probe' });
+    const member = async (id: string) =>
+      (await gatewayView(p, 'echo')).instances.find((i: { id: string }) => i.id === id) as {
+        healthy: boolean;
+        inRotation: boolean;
+      };
+    await postJson(`${sick?.controlUrl}/behaviour`, { failStatus: 503 });
+    const outAfter = await waitUntil(async () => !(await member('hc-sick')).inRotation, 6_000, 50);
+    expect((await member('hc-sick')).healthy).toBe(false);
+    expect((await member('hc-well')).inRotation).toBe(true);
+    const before = (await request(`${sick?.controlUrl}/stats`)).body.stats.requests;
+    for (let i = 0; i < 6; i++) {
+      const { status, body } = await request(`${p.publicUrl}/api/echo/x`);
+      expect(status).toBe(200);
+      expect(body.data.instance).toBe('hc-well');
+    }
+    // Only the gateway's probes reached the sick instance, never the callers' requests.
+    expect((await request(`${sick?.controlUrl}/stats`)).body.stats.requests - before).toBeLessThanOrEqual(2);
+    await postJson(`${sick?.controlUrl}/behaviour`, { failStatus: 0 });
+    const backAfter = await waitUntil(async () => (await member('hc-sick')).inRotation, 6_000, 50);
+    console.log(
+      `active health check: out ${Math.round(outAfter)} ms after failing, back ${Math.round(backAfter)} ms after healing`,
+    );
+    expect(well).toBeDefined();
+  });
+});

@@ -7,7 +7,7 @@ import { fail } from './envelope.js';
 import { PorticoError } from './errors.js';
 import { type HealthCheck, healthHttpStatus, healthReport } from './health.js';
 import { Registration } from './registration.js';
-import type { AuthMode, EndpointSpec } from './registry-types.js';
+import type { AuthMode, EndpointSpec, HealthCheckSpec } from './registry-types.js';
 
 /** A minimal logger; `console` fits, and so does a pino logger. */
 export interface ServiceLogger {
@@ -39,6 +39,8 @@ export interface ServeOptions {
   metadata?: Record<string, string>;
   auth?: AuthMode;
   endpoints?: EndpointSpec[];
+  /** An active health check for the gateway to run against this instance (e.g. `{ path: '/health' }`). */
+  healthCheck?: HealthCheckSpec;
   /** Heartbeat interval; default 10 s. */
   heartbeatSeconds?: number;
   /** Lease length; default three heartbeat intervals. */
@@ -169,6 +171,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
       metadata: options.metadata ?? {},
       auth: options.auth ?? 'any',
       endpoints: options.endpoints ?? [],
+      ...(options.healthCheck ? { healthCheck: options.healthCheck } : {}),
       ttlSeconds: options.ttlSeconds ?? Math.max(1, Math.ceil(heartbeatSeconds * 3)),
     },
   });

@@ -1,3 +1,4 @@
+import { SseReader } from '@portico/sdk';
 /** Reads a Server-Sent Events stream with `fetch`, for tests of the registry watch. */
 
 /** One parsed event. */
@@ -26,22 +27,13 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   const events: SseEvent[] = [];
   let read = 0;
   let wake: (() => void) | undefined;
-  const decoder = new TextDecoder();
-  let buffer = '';
+  const reader = new SseReader();
   void (async () => {
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end = buffer.indexOf('\n\n');
-        while (end !== -1) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const parsed = parseBlock(block);
-          if (parsed) {
-            events.push(parsed);
-            wake?.();
-          }
-          end = buffer.indexOf('\n\n');
+        for (const message of reader.push(chunk)) {
+          events.push({ event: message.event, id: message.id, data: JSON.parse(message.data) });
+          wake?.();
         }
       }
     } catch {
@@ -65,21 +57,4 @@ export async function openSse(url: string, headers: Record<string, string> = {})
       controller.abort();
     },
   };
-}
-
-function parseBlock(block: string): SseEvent | undefined {
-  let event = 'message';
-  let id: string | undefined;
-  const data: string[] = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith(':') || line === '') continue;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'event') event = value;
-    else if (field === 'id') id = value;
-    else if (field === 'data') data.push(value);
-  }
-  if (data.length === 0) return undefined;
-  return { event, id, data: JSON.parse(data.join('\n')) };
 }

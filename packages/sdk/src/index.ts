@@ -7,6 +7,7 @@
  * ```
  */
 export { createServiceClient } from './client/service-client.js';
+export { type SseEvent, SseReader } from './client/sse-reader.js';
 export type {
   BreakerOptions,
   BreakerState,

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../logger.js';
 import { ListenError, type PorticoRole, startPortico } from '../platform.js';
 import { StoreError } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { migrateCommand } from './migrate-command.js';
+import { CONFIG_ERROR_EXIT, readConfig } from './read-config.js';
 
 const USAGE = `portico ${VERSION}
 
@@ -42,16 +42,8 @@ function isRole(value: string): value is PorticoRole {
 }
 
 async function start(role: PorticoRole): Promise<number> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`portico: configuration error: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = readConfig();
+  if (!config) return CONFIG_ERROR_EXIT;
   const logger = createLogger(config.logLevel);
   let portico: Awaited<ReturnType<typeof startPortico>>;
   try {

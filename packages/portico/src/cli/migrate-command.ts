@@ -1,5 +1,5 @@
-import { ConfigError, loadConfig } from '../config/load.js';
 import { migrateToLatest, openStore, StoreError } from '../store/index.js';
+import { CONFIG_ERROR_EXIT, readConfig } from './read-config.js';
 
 /**
  * `portico migrate`: brings the store named by the configuration (PGlite under the data dir, or
@@ -12,16 +12,8 @@ import { migrateToLatest, openStore, StoreError } from '../store/index.js';
  * ```
  */
 export async function migrateCommand(): Promise<number> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`portico: configuration error: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = readConfig();
+  if (!config) return CONFIG_ERROR_EXIT;
   try {
     const store = await openStore({ url: config.store.url, dataDir: config.dataDir, poolSize: 2 }, false);
     try {

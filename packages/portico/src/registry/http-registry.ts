@@ -1,9 +1,8 @@
 import type { Instance, InstanceRegistration, ServiceDetail, ServiceSummary } from '@portico/sdk';
-import { PorticoError } from '@portico/sdk';
+import { PorticoError, SseReader } from '@portico/sdk';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import type { Registered, RegistryPort, WatchEvent, WatchFrom, WatchSubscription } from './registry-port.js';
-import { SseParser } from './sse-parser.js';
 
 /** Settings of the network adapter. */
 export interface HttpRegistryOptions {
@@ -162,14 +161,14 @@ class WatchLoop {
         await response.body.dump();
         throw new Error(`watch answered ${response.statusCode}`);
       }
-      const parser = new SseParser((message) => this.deliver(message.event, message.id, message.data));
+      const reader = new SseReader();
       for await (const chunk of response.body) {
         if (!this.connected) {
           this.connected = true;
           if (this.failures > 0) this.options.logger.info('registry watch reconnected');
           this.failures = 0;
         }
-        parser.push(chunk as Buffer);
+        for (const message of reader.push(chunk as Buffer)) this.deliver(message.event, message.id, message.data);
       }
     } catch (error) {
       if (this.stopped) return;

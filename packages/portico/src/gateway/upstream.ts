@@ -13,7 +13,7 @@ export interface PoolSettings {
  * ejected by outlier detection, or failing its active health check.
  */
 export class Upstream {
-  readonly pool: Pool;
+  private connections: Pool | undefined;
   /** Prepended to the forwarded path; empty for a root base path, so no double slash appears. */
   readonly pathPrefix: string;
   readonly address: string;
@@ -31,15 +31,23 @@ export class Upstream {
 
   constructor(
     public instance: Instance,
-    settings: PoolSettings,
+    private readonly settings: PoolSettings,
   ) {
     this.address = addressOf(instance);
     this.pathPrefix = instance.basePath === '/' ? '' : instance.basePath;
-    this.pool = new Pool(`http://${this.address}`, {
-      connections: settings.connectionsPerUpstream,
-      connect: { timeout: settings.connectTimeoutMs },
+  }
+
+  /**
+   * The keep-alive pool, made on the first request: a gateway that knows 10,000 instances but
+   * talks to a few should not hold 10,000 pools (each costs ~18 KiB of heap).
+   */
+  get pool(): Pool {
+    this.connections ??= new Pool(`http://${this.address}`, {
+      connections: this.settings.connectionsPerUpstream,
+      connect: { timeout: this.settings.connectTimeoutMs },
       pipelining: 1,
     });
+    return this.connections;
   }
 
   /** Takes new requests: weight above 0, not ejected, not failing its health check. */
@@ -49,7 +57,7 @@ export class Upstream {
 
   /** Lets in-flight requests finish, then closes the connections. */
   close(): Promise<void> {
-    return this.pool.close().catch(() => undefined);
+    return this.connections ? this.connections.close().catch(() => undefined) : Promise.resolve();
   }
 }
 

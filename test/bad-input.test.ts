@@ -752,7 +752,14 @@ describe('bad input is answered with 4xx envelopes, never a 500', () => {
       const created = await viaFetch(instances, {
         method: 'POST',
         headers: JSON_TYPE,
-        body: JSON.stringify({ id: 'survivor-1', service: 'survivor', host: '127.0.0.1', port, ttlSeconds: 60 }),
+        body: JSON.stringify({
+          id: 'survivor-1',
+          service: 'survivor',
+          host: '127.0.0.1',
+          port,
+          ttlSeconds: 60,
+          auth: 'public',
+        }),
       });
       expect(created.status, created.text).toBe(201);
       expect(created.body.success).toBe(true);

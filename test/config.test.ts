@@ -224,6 +224,7 @@ describe('portico start with a good configuration', () => {
     try {
       expect(existsSync(join(dir, 'state')), 'dataDir is created relative to the working directory').toBe(true);
       const registered = await postJson(`${adminUrl}/v1/registry/instances`, {
+        auth: 'public',
         id: 'cfg-1',
         service: 'cfg',
         host: '127.0.0.1',
@@ -252,6 +253,7 @@ describe('portico start with a good configuration', () => {
     );
     try {
       const registered = await postJson(`${adminUrl}/v1/registry/instances`, {
+        auth: 'public',
         service: 'cfg',
         host: '127.0.0.1',
         port: 9,
@@ -268,6 +270,7 @@ describe('portico start with a good configuration', () => {
     const { proc, adminUrl } = await startIn(dir, runEnv(dir, { PORTICO_CONFIG: '', PORTICO_TTL_SECONDS: '' }));
     try {
       const registered = await postJson(`${adminUrl}/v1/registry/instances`, {
+        auth: 'public',
         service: 'cfg',
         host: '127.0.0.1',
         port: 9,

@@ -139,6 +139,7 @@ describe('SDK service clients against a real Portico', () => {
     await echo('cl-serve', 'cl-serve-echo');
     const front = await serve({
       service: 'cl-front',
+      auth: 'public',
       registry: portico.adminUrl,
       handleSignals: false,
       propagationMs: 0,

@@ -111,6 +111,8 @@ describe('SDK lifecycle against a real Portico', () => {
       handleSignals: false,
       propagationMs: 50,
       logger: memoryLogger(),
+      // Open to anonymous callers: this suite is about the lifecycle, gateway-auth about access.
+      auth: 'public',
       ...options,
     });
     started.push(service);

@@ -31,9 +31,12 @@ export function postJson(url: string, payload: unknown, init: RequestInit = {}) 
   });
 }
 
-/** Registers an instance directly through the admin API and returns it. */
+/**
+ * Registers an instance directly through the admin API and returns it. Public unless the
+ * registration says otherwise: these upstreams test routing and resilience, not authentication.
+ */
 export async function registerInstance(adminUrl: string, registration: InstanceRegistration): Promise<Instance> {
-  const { status, body } = await postJson(`${adminUrl}/v1/registry/instances`, registration);
+  const { status, body } = await postJson(`${adminUrl}/v1/registry/instances`, { auth: 'public', ...registration });
   if (status !== 200 && status !== 201) throw new Error(`register failed: ${status} ${JSON.stringify(body)}`);
   return body.data as Instance;
 }

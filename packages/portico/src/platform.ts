@@ -7,9 +7,12 @@ import type { PorticoConfig } from './config/schema.js';
 import { balancerFactory } from './gateway/balancers/index.js';
 import { createGateway, type Gateway, type PublicMount } from './gateway/gateway-server.js';
 import { anyBreakerOpen, describeServices } from './gateway/gateway-view.js';
+import { BUILT_IN_POLICIES, policyCompiler } from './gateway/policies/index.js';
 import { servicePolicy } from './gateway/resilience/service-policy.js';
 import { RoutingTable } from './gateway/routing-table.js';
 import { PlatformHealth } from './health/platform-health.js';
+import type { IdentityPort } from './identity/identity-port.js';
+import { IdentityView } from './identity/identity-view.js';
 import { type RunningIdentity, startIdentity } from './identity/start-identity.js';
 import { createLogger } from './logger.js';
 import { HttpRegistry } from './registry/http-registry.js';
@@ -61,7 +64,8 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
   const identity = role === 'all' ? await startIdentityPart(config, logger, health) : undefined;
   const registry = createRegistry(config, role, logger, health);
   const mounts = identity ? [identity.mount] : [];
-  const gatewayPart = role === 'registry' ? undefined : createGatewayPart(config, registry, health, logger, mounts);
+  const gatewayPart =
+    role === 'registry' ? undefined : createGatewayPart(config, registry, health, logger, mounts, identity?.port);
   const gateway = gatewayPart?.gateway;
   const admin = await createAdminServer({
     logger,
@@ -129,9 +133,25 @@ function createGatewayPart(
   health: PlatformHealth,
   logger: Logger,
   mounts: PublicMount[],
+  identityPort: IdentityPort | undefined,
 ): { gateway: Gateway; table: RoutingTable } {
-  const table = new RoutingTable(balancerFactory(config.gateway.balancer), (service) =>
-    servicePolicy(config.gateway, config.services[service]),
+  // A gateway-only process has no identity port until its network adapter exists: its policies
+  // then refuse every path that needs a credential (503) rather than let it through.
+  const identityView = identityPort ? new IdentityView() : undefined;
+  const identityWatch = identityView ? identityPort?.watch((event) => identityView.apply(event)) : undefined;
+  // "Last used" of API keys is written in batches, off the hot path.
+  const reportUses = setInterval(() => {
+    const used = identityView?.takeApiKeyUses() ?? [];
+    if (used.length > 0) {
+      identityPort?.reportApiKeyUses(used).catch((error) => logger.warn({ err: error }, 'API key uses not recorded'));
+    }
+  }, 5_000);
+  reportUses.unref();
+  const compileAccess = policyCompiler(BUILT_IN_POLICIES, { identity: identityView }, () => undefined);
+  const table = new RoutingTable(
+    balancerFactory(config.gateway.balancer),
+    (service) => servicePolicy(config.gateway, config.services[service]),
+    compileAccess,
   );
   const watch = registry.watch({}, (event) => table.apply(event));
   health.addCheck('routes', () => table.synced);
@@ -153,6 +173,8 @@ function createGatewayPart(
       async close(graceMs) {
         await gateway.close(graceMs);
         watch.close();
+        clearInterval(reportUses);
+        identityWatch?.close();
         await table.close();
       },
     },

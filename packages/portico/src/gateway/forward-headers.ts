@@ -26,12 +26,16 @@ const HOP_BY_HOP_RESPONSE = ['connection', 'keep-alive', 'proxy-connection', 'tr
  * The headers sent upstream: the caller's, less hop-by-hop ones (and any the caller's
  * `Connection` header names), plus `x-forwarded-*` and the request id.
  */
-export function upstreamHeaders(req: IncomingMessage, requestId: string): Record<string, string | string[]> {
+export function upstreamHeaders(
+  req: IncomingMessage,
+  requestId: string,
+  added?: Record<string, string>,
+): Record<string, string | string[]> {
   const incoming = req.headers;
   const listed = connectionListed(incoming.connection);
   const out: Record<string, string | string[]> = {};
   for (const name in incoming) {
-    if (NOT_FORWARDED.has(name) || listed?.has(name)) continue;
+    if (NOT_FORWARDED.has(name) || listed?.has(name) || isIdentityHeader(name)) continue;
     const value = incoming[name];
     if (value !== undefined) out[name] = value;
   }
@@ -41,7 +45,20 @@ export function upstreamHeaders(req: IncomingMessage, requestId: string): Record
   out['x-forwarded-proto'] = 'encrypted' in req.socket ? 'https' : 'http';
   if (incoming.host) out['x-forwarded-host'] = incoming.host;
   out['x-request-id'] = requestId;
+  if (added) for (const name in added) out[name] = added[name] as string;
   return out;
+}
+
+/**
+ * Headers that would claim an identity: only the gateway may say who the caller is (DESIGN
+ * principle 4), so a caller's own `x-user-*`, `x-portico-*` or `x-tenant-id` never reach a
+ * service; the tenancy policy sets `x-tenant-id` to the tenant it resolved.
+ */
+function isIdentityHeader(name: string): boolean {
+  return (
+    name.charCodeAt(0) === 120 /* x */ &&
+    (name.startsWith('x-user-') || name.startsWith('x-portico-') || name === 'x-tenant-id')
+  );
 }
 
 /** Strips hop-by-hop headers from an upstream response, in place. */

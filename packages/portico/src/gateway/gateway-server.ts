@@ -5,6 +5,7 @@ import type { PlatformHealth } from '../health/platform-health.js';
 import { answerClientError } from '../http/client-error.js';
 import { sendError } from '../http/envelope-response.js';
 import { requestIdFrom } from '../http/request-id.js';
+import { type ChainOutcome, PolicyExchange, runChain } from './policies/index.js';
 import { type ExchangeContext, ProxyExchange } from './proxy-exchange.js';
 import type { RoutingTable } from './routing-table.js';
 
@@ -77,7 +78,28 @@ export function createGateway(options: GatewayOptions): Gateway {
       sendError(res, requestId, 'NOT_FOUND', `service ${service} is not registered`);
       return;
     }
-    new ProxyExchange(req, res, route, restOf(req.url as string), requestId, exchange).start();
+    const chain = route.chain;
+    if (chain === undefined) {
+      new ProxyExchange(req, res, route, restOf(req.url as string), requestId, exchange).start();
+      return;
+    }
+    runChain(new PolicyExchange(req, res, route, chain, restOf(req.url as string), requestId), outcome);
+  };
+  // One set of callbacks for every request: the chain allocates nothing per request itself.
+  const outcome: ChainOutcome = {
+    pass: (policed) => {
+      const { req, res, route, rest, requestId, forward } = policed;
+      new ProxyExchange(req, res, route, rest, requestId, exchange, forward).start();
+    },
+    deny: (policed, denial) => {
+      if (denial.headers)
+        for (const name in denial.headers) policed.res.setHeader(name, denial.headers[name] as string);
+      sendError(policed.res, policed.requestId, denial.code, denial.message);
+    },
+    fail: (policed, error) => {
+      options.logger.error({ err: error, requestId: policed.requestId }, 'gateway policy failed');
+      sendError(policed.res, policed.requestId, 'INTERNAL_ERROR', 'the gateway could not check this request');
+    },
   };
   router.all('/api/:service', proxy);
   router.all('/api/:service/*', proxy);

@@ -68,6 +68,8 @@ export class ProxyExchange {
     private readonly path: string,
     private readonly requestId: string,
     private readonly context: ExchangeContext,
+    /** Headers the policies add for the service (they replace the caller's of the same name). */
+    private readonly forward?: Record<string, string>,
   ) {
     this.method = req.method as string;
     this.idempotent = IDEMPOTENT.has(this.method);
@@ -198,7 +200,7 @@ export class ProxyExchange {
     this.tried ??= [];
     this.tried.push(upstream);
     if (this.hasBody) this.body = new UpstreamBody(this.req, this.context.maxBodyBytes);
-    this.headers ??= upstreamHeaders(this.req, this.requestId);
+    this.headers ??= upstreamHeaders(this.req, this.requestId, this.forward);
     const policy = this.route.policy;
     const attempt = new UpstreamTry(this, upstream);
     this.current = attempt;

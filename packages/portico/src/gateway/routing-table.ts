@@ -1,6 +1,7 @@
 import type { Instance } from '@portico/sdk';
 import type { WatchEvent } from '../registry/registry-port.js';
 import type { Balancer, BalancerFactory } from './balancers/index.js';
+import type { PolicyChain, ServiceAccess } from './policies/index.js';
 import { ActiveHealthCheck } from './resilience/active-health-check.js';
 import { CircuitBreaker } from './resilience/circuit-breaker.js';
 import { FallbackCache } from './resilience/fallback-cache.js';
@@ -21,6 +22,13 @@ export interface ServiceRoute {
   readonly breaker: CircuitBreaker;
   /** Present when the service's fallback cache is enabled. */
   readonly cache: FallbackCache | undefined;
+  /**
+   * The service's compiled policies; undefined when none applies, and then the gateway forwards
+   * without any policy work. Recompiled only when the registered `auth` or `endpoints` change.
+   */
+  chain: PolicyChain | undefined;
+  /** The access settings `chain` was compiled from, as text, to notice a change. */
+  accessKey: string;
   /** Requests to this service in progress, and how many of them have retried (the retry budget). */
   active: number;
   retrying: number;
@@ -52,6 +60,7 @@ export class RoutingTable implements EjectionHost {
   constructor(
     private readonly makeBalancer: BalancerFactory,
     private readonly policyFor: (service: string) => ServicePolicy,
+    private readonly compileAccess?: (access: ServiceAccess) => PolicyChain | undefined,
   ) {}
 
   /** The route of a service, or undefined when the gateway never heard of it. */
@@ -83,8 +92,27 @@ export class RoutingTable implements EjectionHost {
     const route = this.routes.get(service);
     if (!route) return;
     const takers: Upstream[] = [];
-    for (const upstream of this.membersOf(service)) if (upstream.inRotation) takers.push(upstream);
+    let newest: Upstream | undefined;
+    for (const upstream of this.membersOf(service)) {
+      if (upstream.inRotation) takers.push(upstream);
+      if (newest === undefined || upstream.instance.revision > newest.instance.revision) newest = upstream;
+    }
     route.upstreams = takers;
+    // The newest registration speaks for the service: during a rolling deploy the new version's
+    // endpoints apply as soon as it registers. With no member left the last policy stays.
+    if (newest && this.compileAccess) this.recompile(route, newest.instance);
+  }
+
+  private recompile(route: ServiceRoute, instance: Instance): void {
+    const access: ServiceAccess = {
+      service: route.name,
+      auth: instance.auth ?? 'any',
+      endpoints: instance.endpoints ?? [],
+    };
+    const key = JSON.stringify([access.auth, access.endpoints]);
+    if (key === route.accessKey) return;
+    route.accessKey = key;
+    route.chain = this.compileAccess?.(access);
   }
 
   apply(event: WatchEvent): void {
@@ -197,6 +225,8 @@ export class RoutingTable implements EjectionHost {
         policy,
         breaker: new CircuitBreaker(policy.breaker),
         cache: policy.fallback.enabled ? new FallbackCache(policy.fallback) : undefined,
+        chain: undefined,
+        accessKey: '',
         active: 0,
         retrying: 0,
       };

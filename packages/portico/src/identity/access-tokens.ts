@@ -110,13 +110,41 @@ export class AccessTokenVerifier {
    * key set empties the cache, so a key past its grace stops verifying at once.
    */
   readonly #verified = new Map<string, AccessTokenClaims>();
+  readonly #principals = new WeakMap<AccessTokenClaims, Principal>();
 
   constructor(options: VerifierOptions) {
     this.#options = options;
   }
 
   async verify(token: string): Promise<Principal> {
-    const claims = await this.verifyClaims(token);
+    return this.#principalOf(await this.verifyClaims(token));
+  }
+
+  /**
+   * The principal of a token whose signature was already checked, answered without waiting (the
+   * gateway's hot path): `undefined` when the token is not in the cache (call `verify`); throws
+   * `AUTHENTICATION_ERROR` when it has expired or was revoked since.
+   */
+  verifyKnown(token: string): Principal | undefined {
+    this.#keys();
+    const cached = this.#verified.get(token);
+    if (!cached) return undefined;
+    if (!this.#stillValid(cached)) {
+      this.#verified.delete(token);
+      throw invalidToken();
+    }
+    return this.#principalOf(cached);
+  }
+
+  #stillValid(claims: AccessTokenClaims): boolean {
+    const tolerance = this.#options.clockToleranceSeconds ?? 5;
+    return (claims.exp as number) + tolerance > Date.now() / 1000 && !this.#options.isRevoked?.(claims);
+  }
+
+  /** Built once per verified token and shared by its requests: callers must not change it. */
+  #principalOf(claims: AccessTokenClaims): Principal {
+    const known = this.#principals.get(claims);
+    if (known) return known;
     const client = typeof claims.client_id === 'string';
     const principal: Principal = {
       kind: client ? 'client' : 'user',
@@ -128,6 +156,7 @@ export class AccessTokenVerifier {
     };
     if (claims.sid) principal.sessionId = claims.sid;
     if (claims.username) principal.username = claims.username;
+    this.#principals.set(claims, principal);
     return principal;
   }
 
@@ -136,9 +165,7 @@ export class AccessTokenVerifier {
     const keys = this.#keys();
     const cached = this.#verified.get(token);
     if (cached) {
-      const now = Date.now() / 1000;
-      const tolerance = this.#options.clockToleranceSeconds ?? 5;
-      if ((cached.exp as number) + tolerance > now && !this.#options.isRevoked?.(cached)) return cached;
+      if (this.#stillValid(cached)) return cached;
       this.#verified.delete(token);
       throw invalidToken();
     }

@@ -1,0 +1,63 @@
+import type { AuthMode, EndpointSpec, ErrorCode } from '@portico/sdk';
+import type { TSchema } from '@sinclair/typebox';
+import type { IdentityView } from '../../identity/identity-view.js';
+import type { PolicyExchange } from './policy-exchange.js';
+
+/** What a policy compiles a service's route from: the registered `auth` and `endpoints`. */
+export interface ServiceAccess {
+  readonly service: string;
+  /** The mode of paths no endpoint declares; `any` unless the service registered another. */
+  readonly auth: AuthMode;
+  readonly endpoints: readonly EndpointSpec[];
+}
+
+/** What policies may use at run time; absent parts are absent from this process. */
+export interface PolicyEnvironment {
+  /** Identity's in-memory view; undefined in a gateway-only process (no identity port yet). */
+  readonly identity: IdentityView | undefined;
+}
+
+/** Why a request stops: an envelope error, with headers such as `WWW-Authenticate`. */
+export interface PolicyDenial {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What a phase answers: `undefined` lets the request go on, a denial ends it. A phase that
+ * needs to wait (a token not seen before) returns a promise; every other one answers at once,
+ * so the common case never touches the microtask queue.
+ */
+export type PolicyVerdict = PolicyDenial | undefined;
+
+/** The per-request function of a policy, bound to one service's compiled state. */
+export type AccessPhase = (exchange: PolicyExchange) => PolicyVerdict | Promise<PolicyVerdict>;
+
+/**
+ * A gateway policy (STYLE habit 3): a name, a fixed place in the chain, a schema for its
+ * per-route configuration, and its phase. `compile` runs when a service's route changes, never
+ * per request; it returns `undefined` when the policy has nothing to do for that service, so a
+ * service no policy applies to costs nothing extra per request.
+ *
+ * @example
+ * ```ts
+ * const denyDelete: GatewayPolicy<{ enabled: boolean }> = {
+ *   name: 'deny-delete',
+ *   priority: 500,
+ *   schema: Type.Object({ enabled: Type.Boolean() }),
+ *   compile: (_access, config) =>
+ *     config?.enabled
+ *       ? (exchange) => (exchange.method === 'DELETE' ? { code: 'METHOD_NOT_ALLOWED', message: 'no deletes' } : undefined)
+ *       : undefined,
+ * };
+ * ```
+ */
+export interface GatewayPolicy<Config = unknown> {
+  readonly name: string;
+  /** Higher runs first, as in APISIX; the built-in list is kept in this order. */
+  readonly priority: number;
+  /** Validates the policy's per-route configuration (`services.{name}.policies.{policy}`). */
+  readonly schema: TSchema;
+  compile(access: ServiceAccess, config: Config | undefined, env: PolicyEnvironment): AccessPhase | undefined;
+}

@@ -263,5 +263,44 @@ describe('gateway authentication', () => {
         expect(anonymous.body.data.headers[name], name).toBeUndefined();
       }
     });
+
+    it('stops a revoked API key within a second, while requests keep coming', async () => {
+      const admin = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const created = await postJson(
+        `${portico.adminUrl}/v1/admin/tenants/acme/api-keys`,
+        { name: 'short-lived' },
+        {
+          headers: admin,
+        },
+      );
+      expect(created.status, created.text).toBe(201);
+      const { key, id } = created.body.data;
+      const use = () => call('defaulted', '/x', { 'x-api-key': key }).then((reply) => reply.status);
+      expect(await use()).toBe(200);
+      // Callers keep using the key while it is revoked: the first refusal must follow within 1 s.
+      let revokeSent = 0;
+      let firstRefusal = 0;
+      const deadline = performance.now() + 5_000;
+      const loop = async () => {
+        while (firstRefusal === 0 && performance.now() < deadline) {
+          const status = await use();
+          if (status === 401 && revokeSent > 0) firstRefusal ||= performance.now();
+          else expect(status, 'refused before it was revoked').toBe(200);
+        }
+      };
+      const callers = Promise.all([loop(), loop(), loop(), loop()]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      revokeSent = performance.now();
+      const revoked = await request(`${portico.adminUrl}/v1/admin/tenants/acme/api-keys/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: admin.authorization },
+      });
+      const revokedAt = performance.now();
+      expect(revoked.status, revoked.text).toBeLessThan(300);
+      await callers;
+      expect(firstRefusal, 'the key was never refused').toBeGreaterThan(0);
+      expect(firstRefusal - revokedAt).toBeLessThan(1_000);
+      for (let i = 0; i < 20; i++) expect(await use(), 'a revoked key worked again').toBe(401);
+    });
   });
 });

@@ -25,11 +25,17 @@ export interface PolicyDenial {
 }
 
 /**
- * What a phase answers: `undefined` lets the request go on, a denial ends it. A phase that
- * needs to wait (a token not seen before) returns a promise; every other one answers at once,
- * so the common case never touches the microtask queue.
+ * A phase's answer when it wrote the whole response itself (a CORS preflight): the chain stops
+ * and nothing is forwarded.
  */
-export type PolicyVerdict = PolicyDenial | undefined;
+export const ANSWERED: unique symbol = Symbol('answered');
+
+/**
+ * What a phase answers: `undefined` lets the request go on, a denial ends it, `ANSWERED` says
+ * the phase already responded. A phase that needs to wait (a token not seen before) returns a
+ * promise; every other one answers at once, so the common case never touches the microtask queue.
+ */
+export type PolicyVerdict = PolicyDenial | typeof ANSWERED | undefined;
 
 /** The per-request function of a policy, bound to one service's compiled state. */
 export type AccessPhase = (exchange: PolicyExchange) => PolicyVerdict | Promise<PolicyVerdict>;

@@ -1,21 +1,29 @@
 import { Value } from '@sinclair/typebox/value';
 import { authentication } from './authentication.js';
 import { authorization } from './authorization.js';
+import { cors } from './cors.js';
 import { EndpointTable } from './endpoint-table.js';
 import type { AccessPhase, GatewayPolicy, PolicyEnvironment, ServiceAccess } from './gateway-policy.js';
 import type { PolicyChain } from './policy-chain.js';
 import { tenancy } from './tenancy.js';
 
-export type { AccessPhase, GatewayPolicy, PolicyDenial, PolicyEnvironment, ServiceAccess } from './gateway-policy.js';
+export {
+  type AccessPhase,
+  ANSWERED,
+  type GatewayPolicy,
+  type PolicyDenial,
+  type PolicyEnvironment,
+  type ServiceAccess,
+} from './gateway-policy.js';
 export { type ChainOutcome, type PolicyChain, runChain } from './policy-chain.js';
 export { PolicyExchange } from './policy-exchange.js';
 
 /**
- * The built-in policies, in chain order (highest priority first): who is calling, in which
- * tenant, and may they. Rate limits, CORS and the identity assertion for services come next.
+ * The built-in policies, in chain order (highest priority first): which origins a browser may
+ * call from, who is calling, in which tenant, and may they.
  */
 // biome-ignore lint/suspicious/noExplicitAny: each policy has its own config type
-export const BUILT_IN_POLICIES: readonly GatewayPolicy<any>[] = [authentication, tenancy, authorization];
+export const BUILT_IN_POLICIES: readonly GatewayPolicy<any>[] = [cors, authentication, tenancy, authorization];
 
 /** Per-route configuration of one policy for one service, already validated; undefined when unset. */
 export type PolicyConfigLookup = (service: string, policy: string) => unknown;

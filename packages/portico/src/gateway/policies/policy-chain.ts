@@ -1,5 +1,11 @@
 import type { EndpointTable } from './endpoint-table.js';
-import type { AccessPhase, PolicyDenial, PolicyVerdict, ServiceAccess } from './gateway-policy.js';
+import {
+  type AccessPhase,
+  ANSWERED,
+  type PolicyDenial,
+  type PolicyVerdict,
+  type ServiceAccess,
+} from './gateway-policy.js';
 import type { PolicyExchange } from './policy-exchange.js';
 
 /** A service's compiled policies: the phases that apply to it, in chain order. */
@@ -44,13 +50,13 @@ export function runChain(exchange: PolicyExchange, outcome: ChainOutcome, from =
         (settled) => {
           if (exchange.res.destroyed || exchange.res.writableEnded) return;
           if (settled === undefined) runChain(exchange, outcome, i + 1);
-          else outcome.deny(exchange, settled);
+          else if (settled !== ANSWERED) outcome.deny(exchange, settled);
         },
         (error: unknown) => outcome.fail(exchange, error),
       );
       return;
     }
-    outcome.deny(exchange, verdict);
+    if (verdict !== ANSWERED) outcome.deny(exchange, verdict);
     return;
   }
   outcome.pass(exchange);

@@ -204,9 +204,10 @@ async function chooseGenerator(active) {
   for (const candidate of GENERATORS) {
     const perTarget = [];
     for (const target of targets) {
-      await candidate.run({ url: target.url, connections: SETTINGS.connections, seconds: 1 });
+      await candidate.run({ url: target.url, headers: target.headers, connections: SETTINGS.connections, seconds: 1 });
       const result = await candidate.run({
         url: target.url,
+        headers: target.headers,
         connections: SETTINGS.connections,
         seconds: SETTINGS.calibrationSeconds,
       });

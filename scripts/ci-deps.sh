@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the system packages the test suites need, from Debian's archive. Nothing today: the
-# foundation runs on Node alone. Suites that need PostgreSQL, Redis, NATS or Chromium add their
-# packages here, so `.ci/run` and a developer's machine install them the same way.
+# Installs the system packages the test suites need, from Debian's archive. Suites that need
+# PostgreSQL, Redis, NATS or Chromium add their packages here, so `.ci/run`, `npm test` (its
+# pretest) and a developer's machine install them the same way. A no-op when all are present.
 set -euo pipefail
-PACKAGES=()
+# redis-server: the gateway's shared rate limits (test/rate-limit.test.ts).
+PACKAGES=(redis-server)
 if ((${#PACKAGES[@]} == 0)); then exit 0; fi
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

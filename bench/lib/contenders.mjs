@@ -2,6 +2,7 @@
 // /api/bench/hello, and forwards it to the upstream as /hello; each proxy is pinned alone on
 // the proxy core. To add one: append an entry whose start() returns { handle, url } (see
 // bench/README.md).
+import { startFullChainPortico } from './full-chain.mjs';
 import { startNginxProxy } from './nginx.mjs';
 import { registerInstance, startPortico, waitUntilRoutable } from './portico.mjs';
 import { freePort, PROXY_CORE, startProcess, waitForLine } from './processes.mjs';
@@ -61,8 +62,8 @@ export const CONTENDERS = [
   {
     name: 'Portico full policy chain',
     kind: 'portico',
-    // jwt + tenant + rbac + rate limit on the same route. Replace `skip` with a start() that
-    // configures those policies once the gateway has them.
-    skip: 'not built yet (issue 4)',
+    // jwt + tenant + rbac + rate limit (+ the signed assertion for the service) on the same
+    // upstream: every request carries a Bearer token and a tenant (bench/lib/full-chain.mjs).
+    start: ({ workDir, upstream }) => startFullChainPortico({ workDir, upstream }),
   },
 ];

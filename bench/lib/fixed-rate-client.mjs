@@ -35,7 +35,7 @@ async function phase(total) {
   const send = () => {
     const index = released++;
     const started = performance.now();
-    pool.request({ path, method: 'GET' }).then(
+    pool.request({ path, method: 'GET', headers: options.headers }).then(
       async ({ statusCode, body }) => {
         const text = await body.text();
         latencies[index] = performance.now() - started;

@@ -19,8 +19,10 @@ const AUTOCANNON = fileURLToPath(new URL('../../node_modules/autocannon/autocann
 /** wrk, one thread: the proxy has one core and so does the generator, so more threads only add switching. */
 export const wrk = {
   name: 'wrk',
-  async run({ url, connections, seconds, core = LOAD_CORE }) {
-    const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '2s', '-s', WRK_SCRIPT, url];
+  async run({ url, connections, seconds, core = LOAD_CORE, headers = {} }) {
+    const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '2s', '-s', WRK_SCRIPT];
+    for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
+    args.push(url);
     const { stdout } = await runToCompletion('wrk', 'wrk', args, { core, timeoutMs: (seconds + 15) * 1000 });
     const line = stdout.split('\n').find((l) => l.startsWith('WRK_JSON '));
     if (!line) throw new Error(`wrk printed no summary: ${stdout}`);
@@ -40,8 +42,10 @@ export const wrk = {
 /** autocannon's CLI (one Node process; workers would only share the same core). */
 export const autocannon = {
   name: 'autocannon',
-  async run({ url, connections, seconds, core = LOAD_CORE }) {
-    const args = [AUTOCANNON, '-c', String(connections), '-d', String(seconds), '--json', url];
+  async run({ url, connections, seconds, core = LOAD_CORE, headers = {} }) {
+    const args = [AUTOCANNON, '-c', String(connections), '-d', String(seconds), '--json'];
+    for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
+    args.push(url);
     const { stdout } = await runToCompletion('autocannon', process.execPath, args, {
       core,
       timeoutMs: (seconds + 15) * 1000,
@@ -72,8 +76,8 @@ function describeErrors(counts) {
 const FIXED_RATE_CLIENT = fileURLToPath(new URL('./fixed-rate-client.mjs', import.meta.url));
 
 /** Open-loop latency at `rate` req/s (see fixed-rate-client.mjs), generator on the load core. */
-export async function fixedRate({ url, rate, seconds, warmupSeconds, connections, expectedBody }) {
-  const options = JSON.stringify({ url, rate, seconds, warmupSeconds, connections, expectedBody });
+export async function fixedRate({ url, rate, seconds, warmupSeconds, connections, expectedBody, headers = {} }) {
+  const options = JSON.stringify({ url, rate, seconds, warmupSeconds, connections, expectedBody, headers });
   const { stdout } = await runToCompletion('fixed-rate client', process.execPath, [FIXED_RATE_CLIENT, options], {
     core: LOAD_CORE,
     timeoutMs: (seconds + warmupSeconds + 30) * 1000,

@@ -16,8 +16,16 @@ export const PORTICO_CLI = join(ROOT, 'packages/portico/dist/cli/main.js');
  * The log level is `warn` so that no contender writes an access log (nginx has
  * `access_log off`, the Node peers log nothing by default).
  */
-export async function startPortico({ workDir, core, nodeArgs = [], name = 'portico', role = 'all', extraEnv = {} }) {
-  if (!existsSync(PORTICO_CLI)) throw new Error(`${PORTICO_CLI} is missing: run npm run build first`);
+export async function startPortico({
+  workDir,
+  core,
+  nodeArgs = [],
+  name = 'portico',
+  role = 'all',
+  extraEnv = {},
+  cli = PORTICO_CLI,
+}) {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
   const publicPort = await freePort();
   let adminPort = await freePort();
   while (adminPort === publicPort) adminPort = await freePort();
@@ -31,7 +39,7 @@ export async function startPortico({ workDir, core, nodeArgs = [], name = 'porti
     PORTICO_LOG_LEVEL: 'warn',
     ...extraEnv,
   };
-  const args = [...nodeArgs, PORTICO_CLI, 'start', role];
+  const args = [...nodeArgs, cli, 'start', role];
   const handle = startProcess(name, process.execPath, args, { core, env, cwd: workDir });
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const publicUrl = `http://127.0.0.1:${publicPort}`;
@@ -63,11 +71,11 @@ export async function registerInstance(adminUrl, { id, service, port, dispatcher
  * Waits until the gateway routes `url` to the upstream: registration reaches the gateway through
  * the registry's watch, which is in-process today but need not stay so.
  */
-export async function waitUntilRoutable(url, expectedBody, timeoutMs = 5_000) {
+export async function waitUntilRoutable(url, expectedBody, timeoutMs = 5_000, headers = {}) {
   const deadline = Date.now() + timeoutMs;
   let problem = '';
   while (Date.now() < deadline) {
-    problem = await probe(url, expectedBody, 1);
+    problem = await probe(url, expectedBody, 1, headers);
     if (!problem) return;
     await sleep(20);
   }

@@ -27,12 +27,12 @@ export async function throughputRounds({
   let retriesLeft = retryBudget;
   for (let round = 1; round <= rounds; round++) {
     for (const contender of contenders) {
-      const { url } = contender;
+      const { url, headers } = contender;
       const problems = [];
-      const before = await probe(url, UPSTREAM_BODY);
+      const before = await probe(url, UPSTREAM_BODY, 20, headers);
       if (before) problems.push(`before: ${before}`);
-      const goodSize = await responseBytes(url).catch(() => undefined);
-      await generator.run({ url, connections, seconds: warmupSeconds });
+      const goodSize = await responseBytes(url, headers).catch(() => undefined);
+      await generator.run({ url, headers, connections, seconds: warmupSeconds });
       let record = await measuredRun({ contender, generator, connections, seconds, goodSize, quietGate });
       // The direct run does not use the proxy core, so what happens there does not disturb it.
       if (!contender.shared && record.othersOnProxyCorePercent > NOISY_RUN_PERCENT && retriesLeft > 0) {
@@ -46,7 +46,7 @@ export async function throughputRounds({
         record.attempts = 2;
         record.kept = secondIsQuieter ? '(redo kept)' : '(first attempt kept)';
       }
-      const after = await probe(url, UPSTREAM_BODY);
+      const after = await probe(url, UPSTREAM_BODY, 20, headers);
       if (after) problems.push(`after: ${after}`);
       record.problems = [...new Set([...problems, ...record.problems])];
       record.round = round;
@@ -57,11 +57,11 @@ export async function throughputRounds({
 }
 
 async function measuredRun({ contender, generator, connections, seconds, goodSize, quietGate }) {
-  const { url, handle } = contender;
+  const { url, headers, handle } = contender;
   await quietGate.wait();
   const cpuBefore = cpuSeconds(handle.pid);
   const coresBefore = coreTimes();
-  const result = await generator.run({ url, connections, seconds });
+  const result = await generator.run({ url, headers, connections, seconds });
   const coresAfter = coreTimes();
   const cpu = cpuSeconds(handle.pid) - cpuBefore;
   const problems = [];
@@ -123,6 +123,7 @@ export async function fixedRateRounds({
       const started = performance.now();
       const result = await fixedRate({
         url: contender.url,
+        headers: contender.headers,
         rate,
         seconds,
         // The first round warms the JIT and the connections; later rounds only refill the pool.

@@ -6,10 +6,10 @@ import { connect } from 'node:net';
 import { request } from 'undici';
 
 /** Sends `count` requests; every one must be 200 with exactly the upstream's body. */
-export async function probe(url, expectedBody, count = 20) {
+export async function probe(url, expectedBody, count = 20, headers = {}) {
   for (let i = 0; i < count; i++) {
     try {
-      const { statusCode, body } = await request(url, { headersTimeout: 2_000, bodyTimeout: 2_000 });
+      const { statusCode, body } = await request(url, { headers, headersTimeout: 2_000, bodyTimeout: 2_000 });
       const text = await body.text();
       if (statusCode !== 200) return `status ${statusCode}: ${text.slice(0, 120)}`;
       if (text !== expectedBody) return `wrong body ${JSON.stringify(text.slice(0, 80))}`;
@@ -24,7 +24,7 @@ export async function probe(url, expectedBody, count = 20) {
  * Bytes on the wire of one response (status line, headers and body) to a request like wrk's,
  * so a run's bytes ÷ requests shows whether the responses under load were the same ones.
  */
-export function responseBytes(url) {
+export function responseBytes(url, headers = {}) {
   const { hostname, port, pathname } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
@@ -33,7 +33,10 @@ export function responseBytes(url) {
       socket.destroy();
       reject(new Error(`no complete response from ${url} in 2 s`));
     }, 2_000);
-    socket.on('connect', () => socket.write(`GET ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\n\r\n`));
+    const extra = Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
+    socket.on('connect', () => socket.write(`GET ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\n${extra}\r\n`));
     socket.on('error', (error) => {
       clearTimeout(timer);
       reject(error);

@@ -18,10 +18,23 @@ const REDACT = [
   '*.secretKey',
   '*.client_secret',
   '*.access_token',
+  '*.refresh_token',
+  '*.apiKey',
+  '*.authorization',
+  '*.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["x-api-key"]',
+  'password',
+  'token',
+  'authorization',
+  'cookie',
+  'apiKey',
 ];
 
 /**
- * Portico's JSON logger on stdout.
+ * Portico's JSON logger on stdout, written asynchronously (pino's own SonicBoom destination,
+ * flushed at exit): a write to a slow pipe does not stall the gateway's event loop.
  *
  * @example
  * ```ts
@@ -37,5 +50,5 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     redact: { paths: REDACT, censor: '[redacted]' },
   };
   // A destination other than stdout is for tests that read what would have been logged.
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }

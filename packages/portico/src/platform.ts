@@ -1,23 +1,31 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/admin-server.js';
 import type { PorticoConfig } from './config/schema.js';
+import { startAssertions } from './gateway/assertions/index.js';
 import { balancerFactory } from './gateway/balancers/index.js';
+import { DeclaredRouteSet } from './gateway/declared-routes/declared-route-set.js';
 import { createGateway, type Gateway, type PublicMount } from './gateway/gateway-server.js';
 import { anyBreakerOpen, describeServices } from './gateway/gateway-view.js';
 import { BUILT_IN_POLICIES, policyCompiler } from './gateway/policies/index.js';
+import { createRateLimiter } from './gateway/rate-limit/index.js';
 import { servicePolicy } from './gateway/resilience/service-policy.js';
 import { RoutingTable } from './gateway/routing-table.js';
 import { PlatformHealth } from './health/platform-health.js';
+import { HttpIdentityPort } from './identity/http-identity-port.js';
 import type { IdentityPort } from './identity/identity-port.js';
 import { IdentityView } from './identity/identity-view.js';
-import { type RunningIdentity, startIdentity } from './identity/start-identity.js';
+import type { RunningIdentity } from './identity/start-identity.js';
 import { createLogger } from './logger.js';
+import { createAccessLog } from './observability/access-log.js';
+import { PorticoMetrics } from './observability/metrics.js';
 import { HttpRegistry } from './registry/http-registry.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import type { RegistryPort } from './registry/registry-port.js';
+import type { Tracing } from './tracing/tracing.js';
 
 /**
  * What one process runs: everything (`all`), or one part of a distributed deployment. A
@@ -41,6 +49,11 @@ export interface RunningPortico {
 export interface StartOptions {
   role?: PorticoRole;
   logger?: Logger;
+  /**
+   * More span processors beside the configured exporter, used when `tracing.enabled` is on: a
+   * test passes `new SimpleSpanProcessor(new InMemorySpanExporter())` to read the spans.
+   */
+  spanProcessors?: SpanProcessor[];
 }
 
 /**
@@ -60,20 +73,37 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
   const logger = options.logger ?? createLogger(config.logLevel);
   await mkdir(config.dataDir, { recursive: true });
   const health = new PlatformHealth();
+  const metrics = new PorticoMetrics(role);
   // Identity lives with the store; in all-in-one mode that is this process.
-  const identity = role === 'all' ? await startIdentityPart(config, logger, health) : undefined;
-  const registry = createRegistry(config, role, logger, health);
+  const identity = role === 'all' ? await startIdentityPart(config, logger, health, metrics) : undefined;
+  const registry = createRegistry(config, role, logger, health, metrics);
   const mounts = identity ? [identity.mount] : [];
+  const tracing =
+    config.tracing.enabled && role !== 'registry'
+      ? // Loaded only when on: with tracing off no OpenTelemetry module is ever loaded.
+        (await import('./tracing/tracing.js')).startTracing(config.tracing, logger, options.spanProcessors)
+      : undefined;
+  const identityPort = identity?.port ?? (role === 'gateway' ? remoteIdentity(config, logger, health) : undefined);
   const gatewayPart =
-    role === 'registry' ? undefined : createGatewayPart(config, registry, health, logger, mounts, identity?.port);
+    role === 'registry'
+      ? undefined
+      : await createGatewayPart(config, registry, health, logger, mounts, identityPort, tracing, metrics);
   const gateway = gatewayPart?.gateway;
   const admin = await createAdminServer({
     logger,
     health,
     registry: role === 'gateway' ? undefined : registry,
     maxTtlSeconds: config.registry.maxTtlSeconds,
-    ...(gatewayPart ? { gatewayView: () => describeServices(gatewayPart.table) } : {}),
-    ...(identity ? { identity: identity.identity, publicDocument: () => identity.publicApp.swagger() } : {}),
+    assertionKeySecret: config.clusterSecret,
+    metrics: () => metrics.text(),
+    ...(gatewayPart ? { gatewayView: () => describeServices(gatewayPart.table), routes: gatewayPart.routes } : {}),
+    ...(identity
+      ? {
+          identity: identity.identity,
+          identityWatch: { port: identity.port, secret: config.clusterSecret },
+          publicDocument: () => identity.publicApp.swagger(),
+        }
+      : {}),
   });
 
   if (gateway) await listen(gateway.server, config.publicPort, config.host, 'public', 'PORTICO_PUBLIC_PORT');
@@ -102,6 +132,8 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
         await admin.close();
         await registry.close();
         await identity?.close();
+        // Last: the spans of the requests the gateway finished above are exported too.
+        await tracing?.shutdown();
         logger.info('portico stopped');
       })();
       return closing;
@@ -114,30 +146,58 @@ function createRegistry(
   role: PorticoRole,
   logger: Logger,
   health: PlatformHealth,
+  metrics: PorticoMetrics,
 ): RegistryPort {
   if (role !== 'gateway') {
     // In this process and in memory: it is up exactly as long as the process is.
     health.addCheck('registry', () => 'healthy');
-    return new MemoryRegistry({ ttlSeconds: config.registry.ttlSeconds, watchHistory: config.registry.watchHistory });
+    const counts = metrics.registryMetrics();
+    const memory = new MemoryRegistry({
+      ttlSeconds: config.registry.ttlSeconds,
+      watchHistory: config.registry.watchHistory,
+      onLeaseExpired: () => counts.leaseExpired(),
+    });
+    counts.read(memory);
+    return memory;
   }
-  const remote = new HttpRegistry(config.registryUrl, { logger });
+  const remote = new HttpRegistry(config.registryUrl, {
+    logger,
+    assertionKeySecret: config.clusterSecret,
+  });
   // Without the registry the gateway still routes with what it last knew: degraded, not down.
   health.addCheck('registry', () => (remote.connected() ? 'healthy' : 'degraded'));
   return remote;
 }
 
+/**
+ * Identity for a gateway started alone: the network adapter to the identity process, when the
+ * deployment shares a `clusterSecret`; without one the gateway serves public paths only.
+ */
+function remoteIdentity(config: PorticoConfig, logger: Logger, health: PlatformHealth): HttpIdentityPort | undefined {
+  if (config.clusterSecret === '') {
+    logger.warn('no clusterSecret: this gateway cannot verify credentials and serves public paths only');
+    return undefined;
+  }
+  const port = new HttpIdentityPort(config.identityUrl || config.registryUrl, { logger, secret: config.clusterSecret });
+  // Credentials are still checked against the last snapshot while identity is away.
+  health.addCheck('identity', () => (port.connected() ? 'healthy' : 'degraded'));
+  return port;
+}
+
 /** The gateway and the routing table it keeps current from the registry's watch. */
-function createGatewayPart(
+async function createGatewayPart(
   config: PorticoConfig,
   registry: RegistryPort,
   health: PlatformHealth,
   logger: Logger,
   mounts: PublicMount[],
   identityPort: IdentityPort | undefined,
-): { gateway: Gateway; table: RoutingTable } {
-  // A gateway-only process has no identity port until its network adapter exists: its policies
-  // then refuse every path that needs a credential (503) rather than let it through.
-  const identityView = identityPort ? new IdentityView() : undefined;
+  tracing: Tracing | undefined,
+  metrics: PorticoMetrics,
+): Promise<{ gateway: Gateway; table: RoutingTable; routes: DeclaredRouteSet }> {
+  // A gateway-only process without `clusterSecret` has no identity: its policies then refuse
+  // every path that needs a credential (503) rather than let it through.
+  const identityView = identityPort ? new IdentityView({ resync: () => identityPort.resync?.() }) : undefined;
   const identityWatch = identityView ? identityPort?.watch((event) => identityView.apply(event)) : undefined;
   // "Last used" of API keys is written in batches, off the hot path.
   const reportUses = setInterval(() => {
@@ -147,12 +207,29 @@ function createGatewayPart(
     }
   }, 5_000);
   reportUses.unref();
-  const compileAccess = policyCompiler(BUILT_IN_POLICIES, { identity: identityView }, () => undefined);
+  // Services trust what this gateway signs (DESIGN principle 4); its key is published before it listens.
+  const assertions = startAssertions(registry, logger);
+  // Rate-limit counters: in this process, or in Redis shared by every gateway (local while it is away).
+  const rateLimiter = await createRateLimiter(config.gateway.rateLimit, logger);
+  if (rateLimiter.store === 'redis') health.addCheck('ratelimit', () => rateLimiter.health());
+  const compileAccess = policyCompiler(
+    BUILT_IN_POLICIES,
+    { identity: identityView, assertions: assertions.issuer, rateLimiter },
+    // Checked against each policy's schema when the config was loaded.
+    (service, policy) => config.services[service]?.policies?.[policy],
+  );
+  // Checked for conflicts among themselves when the config was loaded; against the gateway's own paths below.
+  const routes = new DeclaredRouteSet(config.routes);
+  const gatewayMetrics = metrics.gateway();
+  const accessLog = config.gateway.accessLog ? createAccessLog(logger) : undefined;
   const table = new RoutingTable(
     balancerFactory(config.gateway.balancer),
     (service) => servicePolicy(config.gateway, config.services[service]),
     compileAccess,
+    // Each service's metric cells are resolved once, with its route; a request only adds to them.
+    (service) => gatewayMetrics.forService(service),
   );
+  gatewayMetrics.readRoutes(table);
   const watch = registry.watch({}, (event) => table.apply(event));
   health.addCheck('routes', () => table.synced);
   // An open breaker is one service failing: the gateway itself still works.
@@ -162,12 +239,23 @@ function createGatewayPart(
     table,
     health,
     logger,
-    exchange: { maxBodyBytes: config.gateway.maxBodyBytes, outliers: table.outliers },
+    exchange: {
+      maxBodyBytes: config.gateway.maxBodyBytes,
+      outliers: table.outliers,
+      securityHeaders: Object.entries(config.gateway.securityHeaders).map(
+        ([name, value]) => [name.toLowerCase(), value] as const,
+      ),
+    },
     maxHeaderBytes: config.gateway.maxHeaderBytes,
     mounts,
+    routes: { set: routes, compile: compileAccess },
+    ...(tracing ? { tracer: tracing.requests } : {}),
+    metrics: gatewayMetrics,
+    ...(accessLog ? { accessLog } : {}),
   });
   return {
     table,
+    routes,
     gateway: {
       server: gateway.server,
       async close(graceMs) {
@@ -175,7 +263,10 @@ function createGatewayPart(
         watch.close();
         clearInterval(reportUses);
         identityWatch?.close();
+        await identityPort?.close?.();
+        assertions.stop();
         await table.close();
+        await rateLimiter.close();
       },
     },
   };
@@ -186,9 +277,16 @@ async function startIdentityPart(
   config: PorticoConfig,
   logger: Logger,
   health: PlatformHealth,
+  metrics: PorticoMetrics,
 ): Promise<RunningIdentity> {
-  const identity = await startIdentity(config, logger);
+  // Loaded only where identity runs: a gateway or registry process never holds the store's
+  // modules (PGlite, kysely, pg, argon2), which would be most of its memory.
+  const { startIdentity } = await import('./identity/start-identity.js');
+  const identity = await startIdentity(config, logger, metrics.identity());
   health.addCheck('identity', () => 'healthy');
+  // A cheap `select 1`, answered from a short cache: probes never load the store.
+  const { storeCheck } = await import('./health/store-check.js');
+  health.addCheck('store', storeCheck(identity.identity.store));
   if (identity.generatedAdminPassword) {
     // Straight to stderr, not the log: log lines are shipped and kept, this must be seen once.
     process.stderr.write(

@@ -25,6 +25,16 @@ export type {
 export { type Envelope, type EnvelopeMeta, type ErrorEnvelope, fail, ok, type SuccessEnvelope } from './envelope.js';
 export { ERROR_CODES, type ErrorBody, type ErrorCode, isErrorCode, PorticoError } from './errors.js';
 export { type HealthCheck, type HealthReport, type HealthStatus, healthHttpStatus, healthReport } from './health.js';
+export {
+  ASSERTION_HEADER,
+  ASSERTION_ISSUER,
+  ASSERTION_KEYS_PATH,
+  ASSERTION_TYPE,
+  type AssertionClaims,
+  type AuthMethod,
+  type CallerKind,
+} from './identity/assertion-contract.js';
+export { type Caller, callerOf } from './identity/caller.js';
 export { RegistryClient, type RegistryClientOptions } from './registry-client.js';
 export type {
   AuthMode,

@@ -6,8 +6,11 @@ import type { ServiceClient, ServiceClientOptions } from './client/types.js';
 import { fail } from './envelope.js';
 import { PorticoError } from './errors.js';
 import { type HealthCheck, healthHttpStatus, healthReport } from './health.js';
+import { attachCaller, type Caller } from './identity/caller.js';
+import { CallerGuard } from './identity/caller-guard.js';
 import { Registration } from './registration.js';
 import type { AuthMode, EndpointSpec, HealthCheckSpec } from './registry-types.js';
+import { tracedHandler } from './tracing/server-span.js';
 
 /** A minimal logger; `console` fits, and so does a pino logger. */
 export interface ServiceLogger {
@@ -53,6 +56,13 @@ export interface ServeOptions {
   graceMs?: number;
   /** Drain and exit on SIGTERM and SIGINT; default true. */
   handleSignals?: boolean;
+  /**
+   * Verify the gateway's identity assertion on every path that is not public, and refuse
+   * requests without a valid one (401); default true. `false` is UNSAFE: anyone who can reach
+   * the instance calls every path, and `callerOf()` is always undefined. For tests, or a service
+   * that authenticates callers some other way.
+   */
+  verifyCallers?: boolean;
   logger?: ServiceLogger;
 }
 
@@ -110,6 +120,30 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
   let idle: (() => void) | undefined;
 
   const probes = probePaths(options.basePath ?? '/');
+  // A SERVER span per request when the application registered an OpenTelemetry SDK; else as is.
+  const handler = tracedHandler(options.service, options.handler);
+  const registryUrl = options.registry ?? process.env.PORTICO_REGISTRY_URL ?? 'http://127.0.0.1:9080';
+  // Built from the same auth and endpoints the service registers, so it opens what the gateway opens.
+  const guard =
+    options.verifyCallers === false
+      ? undefined
+      : new CallerGuard({
+          service: options.service,
+          registryUrl,
+          auth: options.auth ?? 'any',
+          endpoints: options.endpoints ?? [],
+          basePath: options.basePath ?? '/',
+        });
+
+  const runHandler = (req: IncomingMessage, res: ServerResponse, caller: Caller | undefined) => {
+    if (caller !== undefined) attachCaller(req, caller);
+    try {
+      const result = handler(req, res);
+      if (result instanceof Promise) result.catch((error: unknown) => answerError(error, req, res, logger));
+    } catch (error) {
+      answerError(error, req, res, logger);
+    }
+  };
 
   const onRequest: RequestListener = (req, res) => {
     const url = req.url ?? '/';
@@ -126,11 +160,21 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
       inFlight--;
       if (inFlight === 0) idle?.();
     });
+    let caller: Caller | Promise<Caller> | undefined;
     try {
-      const result = options.handler(req, res);
-      if (result instanceof Promise) result.catch((error: unknown) => answerError(error, req, res, logger));
+      caller = guard?.check(req);
     } catch (error) {
       answerError(error, req, res, logger);
+      return;
+    }
+    // A known assertion answers at once; only a new one waits for its signature check.
+    if (caller instanceof Promise) {
+      caller.then(
+        (verified) => runHandler(req, res, verified),
+        (error: unknown) => answerError(error, req, res, logger),
+      );
+    } else {
+      runHandler(req, res, caller);
     }
   };
 
@@ -154,7 +198,6 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
   const advertiseHost = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   const heartbeatSeconds = options.heartbeatSeconds ?? 10;
 
-  const registryUrl = options.registry ?? process.env.PORTICO_REGISTRY_URL ?? 'http://127.0.0.1:9080';
   const registration = new Registration({
     registryUrl,
     heartbeatMs: heartbeatSeconds * 1000,

@@ -2,16 +2,21 @@ import { Transform } from 'node:stream';
 import { fail, ok, PorticoError } from '@portico/sdk';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { declaredRouteRoutes } from '../gateway/declared-routes/admin-routes.js';
+import type { DeclaredRouteSet } from '../gateway/declared-routes/declared-route-set.js';
 import type { PlatformHealth } from '../health/platform-health.js';
 import { answerClientError } from '../http/client-error.js';
 import { sendJson } from '../http/envelope-response.js';
 import { requestIdFrom } from '../http/request-id.js';
 import { identityAdminRoutes } from '../identity/http/admin-routes.js';
+import { identityWatchRoutes } from '../identity/http/identity-watch-routes.js';
 import type { Identity } from '../identity/identity.js';
+import type { InProcessIdentityPort } from '../identity/in-process-port.js';
 import type { RegistryPort } from '../registry/registry-port.js';
 import { registryRoutes } from '../registry/routes.js';
 import { docsRoutes, registerOpenApi } from './docs.js';
 import { installErrorHandling } from './error-handler.js';
+import { type MetricsText, metricsRoute } from './metrics-route.js';
 
 /** What the admin port serves. */
 export interface AdminServerOptions {
@@ -20,12 +25,20 @@ export interface AdminServerOptions {
   /** Served under /v1/registry when this process holds the registry. */
   registry?: RegistryPort;
   maxTtlSeconds: number;
+  /** The platform's `clusterSecret`: lets gateways publish assertion keys to this registry over HTTP. */
+  assertionKeySecret?: string;
   /** Largest JSON body the admin API accepts. */
   bodyLimit?: number;
+  /** The process's metrics, served at /metrics (Prometheus text). */
+  metrics?: MetricsText;
   /** This process's gateway state, served at /v1/gateway/services when it runs a gateway. */
   gatewayView?: () => unknown;
+  /** This process's gateway's declared routes, served at /v1/gateway/routes. */
+  routes?: DeclaredRouteSet;
   /** Served under /v1/admin when this process holds identity. */
   identity?: Identity;
+  /** Identity's watch for gateways in other processes, under /v1/identity. */
+  identityWatch?: { port: InProcessIdentityPort; secret: string };
   /** The public port's OpenAPI document, shown beside the admin one at /docs. */
   publicDocument?: () => unknown;
 }
@@ -88,12 +101,19 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
       options.health.answer(path, reply.raw, request.id);
     });
   }
+  if (options.metrics) metricsRoute(app, options.metrics);
   const { gatewayView } = options;
   if (gatewayView) app.get('/v1/gateway/services', async (request) => ok(gatewayView(), request.id));
+  if (options.routes) await app.register(declaredRouteRoutes, { routes: options.routes });
   if (options.registry) {
-    await app.register(registryRoutes, { registry: options.registry, maxTtlSeconds: options.maxTtlSeconds });
+    await app.register(registryRoutes, {
+      registry: options.registry,
+      maxTtlSeconds: options.maxTtlSeconds,
+      assertionKeySecret: options.assertionKeySecret ?? '',
+    });
   }
   if (options.identity) await app.register(identityAdminRoutes, { identity: options.identity });
+  if (options.identityWatch) await app.register(identityWatchRoutes, options.identityWatch);
   return app;
 }
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
+import { RouteConflictError } from '../gateway/declared-routes/declared-route-set.js';
 import { createLogger } from '../logger.js';
 import { ListenError, type PorticoRole, startPortico } from '../platform.js';
 import { StoreError } from '../store/store.js';
 import { VERSION } from '../version.js';
-import { migrateCommand } from './migrate-command.js';
 import { CONFIG_ERROR_EXIT, readConfig } from './read-config.js';
 
 const USAGE = `portico ${VERSION}
@@ -29,7 +29,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 1 : 0;
   }
-  if (command === 'migrate' && argv.length === 1) return migrateCommand();
+  // Loaded on demand: the store's modules have no place in a gateway's memory.
+  if (command === 'migrate' && argv.length === 1) return (await import('./migrate-command.js')).migrateCommand();
   if (command !== 'start' || !isRole(target)) {
     process.stderr.write(`portico: unknown command "${argv.join(' ')}"\n\n${USAGE}\n`);
     return 1;
@@ -49,7 +50,7 @@ async function start(role: PorticoRole): Promise<number> {
   try {
     portico = await startPortico(config, { role, logger });
   } catch (error) {
-    if (error instanceof ListenError || error instanceof StoreError) {
+    if (error instanceof ListenError || error instanceof StoreError || error instanceof RouteConflictError) {
       process.stderr.write(`portico: ${error.message}\n`);
       return 1;
     }

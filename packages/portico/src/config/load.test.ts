@@ -14,6 +14,8 @@ const DEFAULTS: PorticoConfig = {
   logLevel: 'info',
   shutdownGraceMs: 10_000,
   registryUrl: 'http://127.0.0.1:9080',
+  identityUrl: '',
+  clusterSecret: '',
   registry: { ttlSeconds: 30, maxTtlSeconds: 3600, watchHistory: 10_000 },
   gateway: {
     balancer: 'round-robin',
@@ -22,6 +24,13 @@ const DEFAULTS: PorticoConfig = {
     connectTimeoutMs: 5_000,
     upstreamTimeoutMs: 30_000,
     connectionsPerUpstream: 256,
+    accessLog: true,
+    securityHeaders: {
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+    },
+    rateLimit: { redisUrl: '', redisTimeoutMs: 100, prefix: 'portico:rl:', maxKeys: 100_000 },
     totalTimeoutMs: 60_000,
     retries: {
       attempts: 3,
@@ -41,6 +50,7 @@ const DEFAULTS: PorticoConfig = {
     },
   },
   services: {},
+  routes: [],
   store: { url: '', poolSize: 10 },
   identity: {
     issuer: 'portico',
@@ -55,6 +65,7 @@ const DEFAULTS: PorticoConfig = {
     adminPassword: '',
     secretKey: '',
   },
+  tracing: { enabled: false, exporter: 'otlp', endpoint: '', serviceName: 'portico', sampleRatio: 1 },
 };
 
 let root: string;
@@ -165,7 +176,7 @@ describe('loadConfig: where settings come from', () => {
   });
 
   /** A valid value for each variable, and the key it must land on. */
-  const SAMPLES: Record<string, string | number> = {
+  const SAMPLES: Record<string, string | number | boolean> = {
     PORTICO_HOST: '10.1.2.3',
     PORTICO_PUBLIC_PORT: 8081,
     PORTICO_ADMIN_HOST: '::1',
@@ -174,11 +185,17 @@ describe('loadConfig: where settings come from', () => {
     PORTICO_LOG_LEVEL: 'warn',
     PORTICO_SHUTDOWN_GRACE_MS: 2500,
     PORTICO_REGISTRY_URL: 'http://10.0.0.5:9080',
+    PORTICO_IDENTITY_URL: 'http://10.0.0.6:9080',
+    PORTICO_CLUSTER_SECRET: 'a-cluster-secret-of-at-least-32-characters',
     PORTICO_TTL_SECONDS: 15,
     PORTICO_BALANCER: 'least-outstanding',
     PORTICO_MAX_BODY_BYTES: 1024,
     PORTICO_UPSTREAM_TIMEOUT_MS: 1500,
     PORTICO_CONNECT_TIMEOUT_MS: 700,
+    PORTICO_ACCESS_LOG: false,
+    PORTICO_RATE_LIMIT_STORE: 'memory',
+    PORTICO_REDIS_URL: 'redis://:secret@cache.internal:6379/2',
+    PORTICO_REDIS_TIMEOUT_MS: 50,
     PORTICO_DATABASE_URL: 'postgres://portico@db.internal:5432/portico',
     PORTICO_ADMIN_PASSWORD: '12345678',
     PORTICO_IDENTITY_SECRET: 'a-long-random-secret',
@@ -187,6 +204,11 @@ describe('loadConfig: where settings come from', () => {
     PORTICO_KEY_GRACE_SECONDS: 3600,
     PORTICO_LOGIN_MAX_FAILURES: 3,
     PORTICO_LOGIN_MAX_FAILURES_PER_IP: 100,
+    PORTICO_TRACING_ENABLED: true,
+    PORTICO_TRACING_EXPORTER: 'none',
+    PORTICO_OTLP_ENDPOINT: 'http://collector.internal:4318/v1/traces',
+    PORTICO_TRACING_SAMPLE_RATIO: 0.25,
+    OTEL_SERVICE_NAME: 'edge-gateway',
   };
 
   it('has a sample value for every environment override', () => {
@@ -194,7 +216,7 @@ describe('loadConfig: where settings come from', () => {
   });
 
   it.each(Object.entries(ENV_OVERRIDES))('%s overrides %j, over the file too', (name, path) => {
-    const sample = SAMPLES[name] as string | number;
+    const sample = SAMPLES[name] as string | number | boolean;
     const read = (config: PorticoConfig) =>
       path.reduce<unknown>((value, segment) => (value as Record<string, unknown>)[segment], config);
     expect(read(loadConfig({ env: { [name]: String(sample) } }))).toBe(sample);
@@ -215,6 +237,14 @@ describe('loadConfig: where settings come from', () => {
     expect(loadConfig({ env: { PORTICO_PUBLIC_PORT: ' 8082 ' } }).publicPort).toBe(8082);
     expect(loadConfig({ env: { PORTICO_DATA_DIR: '2024' } }).dataDir).toBe('2024');
     expect(loadConfig({ env: { PORTICO_HOST: '127' } }).host).toBe('127');
+  });
+
+  it('reads true and false for switches, and names the variable for anything else', () => {
+    expect(loadConfig({ env: { PORTICO_TRACING_ENABLED: 'true' } }).tracing.enabled).toBe(true);
+    expect(loadConfig({ env: { PORTICO_TRACING_ENABLED: ' false ' } }).tracing.enabled).toBe(false);
+    expect(() => loadConfig({ env: { PORTICO_TRACING_ENABLED: 'yes' } })).toThrow(
+      'PORTICO_TRACING_ENABLED="yes": tracing.enabled must be a boolean',
+    );
   });
 
   it('does not touch process.env when given an env', () => {

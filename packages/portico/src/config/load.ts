@@ -2,6 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, LineCounter, parseDocument } from 'yaml';
+import { DeclaredRouteSet, RouteConflictError } from '../gateway/declared-routes/declared-route-set.js';
+import { routePolicyProblems } from '../gateway/declared-routes/route-policy-problems.js';
+import { BUILT_IN_POLICIES, policyConfigProblems } from '../gateway/policies/index.js';
 import { ConfigSchema, ENV_OVERRIDES, type PorticoConfig } from './schema.js';
 
 /** A configuration that cannot start Portico; the message names the key and where it came from. */
@@ -39,6 +42,8 @@ export function loadConfig(sources: ConfigSources = {}): PorticoConfig {
   if (validate(fromFile.data)) {
     const config = fromFile.data as PorticoConfig;
     checkAcrossKeys(config, envKeys, fromFile);
+    checkPolicies(config, fromFile);
+    checkRoutes(config, fromFile);
     return config;
   }
   const error = (validate.errors as ErrorObject[])[0] as ErrorObject;
@@ -122,16 +127,25 @@ function applyEnv(data: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<st
     const leaf = path.at(-1) as string;
     // Numbers arrive as text: convert them for numeric settings only (a data dir may be "2024");
     // text that is not a number stays text and fails validation by name.
-    target[leaf] = isNumericSetting(path) && /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
+    target[leaf] = typedValue(path, raw);
     used.set(path.join('.'), name);
   }
   return used;
 }
 
-function isNumericSetting(path: readonly string[]): boolean {
+/** A variable's text as the setting's type: `true`/`false` for a switch, a number for a number. */
+function typedValue(path: readonly string[], raw: string): unknown {
+  const type = settingType(path);
+  const text = raw.trim();
+  if ((type === 'integer' || type === 'number') && /^-?\d+(\.\d+)?$/.test(text)) return Number(raw);
+  if (type === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+  return raw;
+}
+
+function settingType(path: readonly string[]): string | undefined {
   let schema: { type?: string; properties?: Record<string, unknown> } | undefined = ConfigSchema;
   for (const segment of path) schema = schema?.properties?.[segment] as typeof schema;
-  return schema?.type === 'integer' || schema?.type === 'number';
+  return schema?.type;
 }
 
 /** Rules that tie two settings together, which the schema alone cannot say. */
@@ -152,6 +166,23 @@ function checkAcrossKeys(config: PorticoConfig, envKeys: Map<string, string>, fi
     throw new ConfigError(
       `${where}: identity.keyGraceSeconds must be at least identity.accessTokenTtlSeconds (${config.identity.accessTokenTtlSeconds})`,
     );
+  }
+  const rateLimit = config.gateway.rateLimit;
+  if (rateLimit.store === 'redis' && rateLimit.redisUrl === '') {
+    const path = ['gateway', 'rateLimit', 'store'];
+    const envName = envKeys.get(path.join('.'));
+    const where = envName ? `${envName}="redis"` : file.where(path);
+    throw new ConfigError(`${where}: gateway.rateLimit.store is redis, so gateway.rateLimit.redisUrl must be set`);
+  }
+}
+
+/** Each service's `policies` against its policies' schemas: the schema above only knows they are objects. */
+function checkPolicies(config: PorticoConfig, file: ParsedFile): void {
+  for (const [service, overrides] of Object.entries(config.services)) {
+    if (!overrides.policies) continue;
+    const problem = policyConfigProblems(BUILT_IN_POLICIES, overrides.policies, ['services', service, 'policies'])[0];
+    if (problem)
+      throw new ConfigError(`${file.where([...problem.path])}: ${problem.path.join('.')} ${problem.message}`);
   }
 }
 
@@ -175,5 +206,21 @@ function describe(error: ErrorObject): string {
       return `must be ${/^[aeiou]/.test(String(error.params.type)) ? 'an' : 'a'} ${error.params.type}`;
     default:
       return error.message ?? 'is invalid';
+  }
+}
+
+/** Declared routes: each one's policy settings, then the routes together (no two may take the same requests). */
+function checkRoutes(config: PorticoConfig, file: ParsedFile): void {
+  config.routes.forEach((route, index) => {
+    const problem = routePolicyProblems(route, ['routes', String(index)])[0];
+    if (problem)
+      throw new ConfigError(`${file.where([...problem.path])}: ${problem.path.join('.')} ${problem.message}`);
+  });
+  try {
+    new DeclaredRouteSet(config.routes);
+  } catch (error) {
+    if (error instanceof RouteConflictError)
+      throw new ConfigError(`${file.where(['routes'])}: routes: ${error.message}`);
+    throw error;
   }
 }

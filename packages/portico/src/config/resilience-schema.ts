@@ -73,6 +73,11 @@ export const ServiceOverrides = Type.Partial(
       outlierDetection: Type.Partial(bare.outlierDetection),
       circuitBreaker: Type.Partial(bare.circuitBreaker),
       fallbackCache: Type.Partial(bare.fallbackCache),
+      /**
+       * Settings of the gateway's policies for this service, by policy name (`rateLimit`, `cors`…);
+       * each is checked against its policy's schema when the config is loaded (config/load.ts).
+       */
+      policies: Type.Record(Type.String(), Type.Unknown()),
     },
     { additionalProperties: false },
   ),

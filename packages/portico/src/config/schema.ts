@@ -1,6 +1,9 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { DeclaredRouteSpec } from '../gateway/declared-routes/declared-route-spec.js';
 import { IDENTITY_ENV_OVERRIDES, IdentitySchema, StoreSchema } from './identity-schema.js';
+import { RATE_LIMIT_ENV_OVERRIDES, RateLimitSchema } from './rate-limit-schema.js';
 import { GatewayResilience, ServiceOverrides } from './resilience-schema.js';
+import { TRACING_ENV_OVERRIDES, TracingSchema } from './tracing-schema.js';
 
 const Port = (defaultPort: number) => Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort });
 /** A string that must be one of a fixed list; JSON Schema `enum`, typed as the union. */
@@ -28,6 +31,13 @@ export const ConfigSchema = Type.Object(
     shutdownGraceMs: Millis(10_000, 600_000),
     /** The registry a gateway started alone (`portico start gateway`) watches: its admin URL. */
     registryUrl: Type.String({ minLength: 1, pattern: '^https?://', default: 'http://127.0.0.1:9080' }),
+    /** The admin URL of the process that holds identity, for a gateway started alone; empty = `registryUrl`. */
+    identityUrl: Type.String({ pattern: '^(|https?://.+)$', default: '' }),
+    /**
+     * Shared by the processes of one deployment: proves a gateway to the identity process (its
+     * watch carries the key that checks API keys). Empty turns cross-process identity off.
+     */
+    clusterSecret: Type.String({ default: '', pattern: '^(|[\\x21-\\x7e]{32,512})$' }),
     registry: Type.Object(
       {
         ttlSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 30 }),
@@ -44,6 +54,21 @@ export const ConfigSchema = Type.Object(
         connectTimeoutMs: Millis(5_000),
         upstreamTimeoutMs: Millis(30_000),
         connectionsPerUpstream: Type.Integer({ minimum: 1, maximum: 10_000, default: 256 }),
+        /** One JSON line per request at level info (docs/observability.md); false writes none. */
+        accessLog: Type.Boolean({ default: true }),
+        /** Response headers added to every proxied answer that does not set them itself; `{}` adds none. */
+        securityHeaders: Type.Record(
+          Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }),
+          Type.String({ maxLength: 1024 }),
+          {
+            default: {
+              'x-content-type-options': 'nosniff',
+              'x-frame-options': 'DENY',
+              'referrer-policy': 'no-referrer',
+            },
+          },
+        ),
+        rateLimit: RateLimitSchema,
         ...GatewayResilience,
       },
       { additionalProperties: false, default: {} },
@@ -52,8 +77,11 @@ export const ConfigSchema = Type.Object(
     services: Type.Record(Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' }), ServiceOverrides, {
       default: {},
     }),
+    /** Routes besides `/api/{service}/...`: paths, methods, hosts, priority, target service, policy settings. */
+    routes: Type.Array(DeclaredRouteSpec, { default: [], maxItems: 10_000 }),
     store: StoreSchema,
     identity: IdentitySchema,
+    tracing: TracingSchema,
   },
   { additionalProperties: false },
 );
@@ -64,6 +92,8 @@ export type PorticoConfig = Static<typeof ConfigSchema>;
 /** Environment variables that override a config key, by the key's path. */
 export const ENV_OVERRIDES: Record<string, readonly string[]> = {
   ...IDENTITY_ENV_OVERRIDES,
+  ...TRACING_ENV_OVERRIDES,
+  ...RATE_LIMIT_ENV_OVERRIDES,
   PORTICO_HOST: ['host'],
   PORTICO_PUBLIC_PORT: ['publicPort'],
   PORTICO_ADMIN_HOST: ['adminHost'],
@@ -72,9 +102,12 @@ export const ENV_OVERRIDES: Record<string, readonly string[]> = {
   PORTICO_LOG_LEVEL: ['logLevel'],
   PORTICO_SHUTDOWN_GRACE_MS: ['shutdownGraceMs'],
   PORTICO_REGISTRY_URL: ['registryUrl'],
+  PORTICO_IDENTITY_URL: ['identityUrl'],
+  PORTICO_CLUSTER_SECRET: ['clusterSecret'],
   PORTICO_TTL_SECONDS: ['registry', 'ttlSeconds'],
   PORTICO_BALANCER: ['gateway', 'balancer'],
   PORTICO_MAX_BODY_BYTES: ['gateway', 'maxBodyBytes'],
   PORTICO_UPSTREAM_TIMEOUT_MS: ['gateway', 'upstreamTimeoutMs'],
   PORTICO_CONNECT_TIMEOUT_MS: ['gateway', 'connectTimeoutMs'],
+  PORTICO_ACCESS_LOG: ['gateway', 'accessLog'],
 };

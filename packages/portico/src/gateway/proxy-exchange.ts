@@ -2,6 +2,9 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { ErrorCode } from '@portico/sdk';
 import type { Dispatcher } from 'undici';
 import { sendError } from '../http/envelope-response.js';
+import { type ObservedResponse, observed } from '../http/observed-response.js';
+import type { RequestTrace } from '../tracing/request-trace.js';
+import { traceIdOf } from '../tracing/trace-id.js';
 import { stripResponseHopHeaders, upstreamHeaders } from './forward-headers.js';
 import { type CachedResponse, isCacheable } from './resilience/fallback-cache.js';
 import type { OutlierDetector } from './resilience/outlier-detector.js';
@@ -13,6 +16,8 @@ import { CLIENT_GONE, RETRYING, TRY_TIMEOUT, UpstreamTry } from './upstream-try.
 /** What the exchange needs of the gateway besides the route. */
 export interface ExchangeContext {
   maxBodyBytes: number;
+  /** `gateway.securityHeaders` as pairs: added to every proxied answer that lacks them. */
+  securityHeaders: readonly (readonly [string, string])[];
   /** Told how every try went. */
   outliers: OutlierDetector;
 }
@@ -60,6 +65,8 @@ export class ProxyExchange {
   private cacheBytes = 0;
   private cacheHead: [number, IncomingHttpHeaders] | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Where the access line's instance, retries, upstream time and cache hit are noted. */
+  private readonly seen: ObservedResponse | undefined;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -70,11 +77,23 @@ export class ProxyExchange {
     private readonly context: ExchangeContext,
     /** Headers the policies add for the service (they replace the caller's of the same name). */
     private readonly forward?: Record<string, string>,
+    /** The request's spans; only when tracing is on. */
+    private readonly trace?: RequestTrace,
   ) {
     this.method = req.method as string;
     this.idempotent = IDEMPOTENT.has(this.method);
     const length = req.headers['content-length'];
     this.hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    this.seen = observed(res);
+  }
+
+  /**
+   * The W3C trace id of this request, for logs: the gateway's trace when tracing is on (the
+   * caller's, continued, or a new one); otherwise the caller's `traceparent`'s, or undefined
+   * when it sent none or a malformed one (tracing off makes no ids of its own).
+   */
+  get traceId(): string | undefined {
+    return this.trace !== undefined ? this.trace.traceId : traceIdOf(this.req.headers.traceparent);
   }
 
   start(): void {
@@ -103,6 +122,9 @@ export class ProxyExchange {
   /** Called by a try when the response headers arrived; false means "discarded, retrying". */
   onTryResponse(attempt: UpstreamTry, status: number, headers: IncomingHttpHeaders, statusMessage?: string): boolean {
     const now = Date.now();
+    const upstreamMs = performance.now() - attempt.startedAt;
+    this.route.metrics.upstreamAnswered(upstreamMs / 1000);
+    if (this.seen !== undefined) this.seen.upstreamMs = upstreamMs;
     const failed = status >= 500;
     this.tryOutcome(attempt.upstream, !failed, now);
     if (failed && this.route.policy.retries.onStatus.includes(status) && this.idempotent && this.mayRetry(now)) {
@@ -118,6 +140,12 @@ export class ProxyExchange {
     }
     stripResponseHopHeaders(headers);
     headers['x-request-id'] = this.requestId;
+    const security = this.context.securityHeaders;
+    for (let i = 0; i < security.length; i++) {
+      const [name, value] = security[i] as readonly [string, string];
+      // The service knows its content best (an HTML page that may be framed): its value wins.
+      if (headers[name] === undefined) headers[name] = value;
+    }
     this.res.writeHead(status, statusMessage || undefined, headers as Record<string, string | string[]>);
     return true;
   }
@@ -199,14 +227,22 @@ export class ProxyExchange {
     this.attempts++;
     this.tried ??= [];
     this.tried.push(upstream);
+    if (this.seen !== undefined) {
+      this.seen.instance = upstream.instance.id;
+      this.seen.attempts = this.attempts;
+    }
     if (this.hasBody) this.body = new UpstreamBody(this.req, this.context.maxBodyBytes);
     this.headers ??= upstreamHeaders(this.req, this.requestId, this.forward);
     const policy = this.route.policy;
     const attempt = new UpstreamTry(this, upstream);
     this.current = attempt;
+    const path = upstream.pathPrefix + this.path;
+    if (this.trace !== undefined) {
+      attempt.span = this.trace.startTry(upstream, this.attempts, this.method, path, this.headers);
+    }
     attempt.dispatch(
       {
-        path: upstream.pathPrefix + this.path,
+        path,
         method: this.method as Dispatcher.HttpMethod,
         headers: this.headers,
         body: this.body,
@@ -250,6 +286,7 @@ export class ProxyExchange {
   }
 
   private retryLater(now: number): void {
+    this.route.metrics.retried();
     const { backoffBaseMs, backoffMaxMs } = this.route.policy.retries;
     // Full jitter: spreads the retries of many callers instead of synchronising them.
     const delay = Math.random() * Math.min(backoffMaxMs, backoffBaseMs * 2 ** (this.attempts - 1));
@@ -277,6 +314,7 @@ export class ProxyExchange {
     headers['x-portico-cache'] = 'stale';
     headers.age = String(Math.floor((now - cached.storedAt) / 1000));
     headers['content-length'] = String(cached.body.length);
+    if (this.seen !== undefined) this.seen.cacheHit = true;
     this.res.writeHead(cached.status, headers as Record<string, string | string[]>);
     this.res.end(cached.body);
   }

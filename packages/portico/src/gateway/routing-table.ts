@@ -1,4 +1,5 @@
 import type { Instance } from '@portico/sdk';
+import { detachedMetrics, type ServiceMetrics } from '../observability/service-metrics.js';
 import type { WatchEvent } from '../registry/registry-port.js';
 import type { Balancer, BalancerFactory } from './balancers/index.js';
 import type { PolicyChain, ServiceAccess } from './policies/index.js';
@@ -22,6 +23,8 @@ export interface ServiceRoute {
   readonly breaker: CircuitBreaker;
   /** Present when the service's fallback cache is enabled. */
   readonly cache: FallbackCache | undefined;
+  /** The service's metric cells, resolved once here so a request only adds to them. */
+  readonly metrics: ServiceMetrics;
   /**
    * The service's compiled policies; undefined when none applies, and then the gateway forwards
    * without any policy work. Recompiled only when the registered `auth` or `endpoints` change.
@@ -29,6 +32,10 @@ export interface ServiceRoute {
   chain: PolicyChain | undefined;
   /** The access settings `chain` was compiled from, as text, to notice a change. */
   accessKey: string;
+  /** The service's newest registered access settings; declared routes compile their chains from it. */
+  access: ServiceAccess | undefined;
+  /** Counts changes of `access`, so a declared route knows when to compile again. */
+  accessVersion: number;
   /** Requests to this service in progress, and how many of them have retried (the retry budget). */
   active: number;
   retrying: number;
@@ -61,6 +68,7 @@ export class RoutingTable implements EjectionHost {
     private readonly makeBalancer: BalancerFactory,
     private readonly policyFor: (service: string) => ServicePolicy,
     private readonly compileAccess?: (access: ServiceAccess) => PolicyChain | undefined,
+    private readonly metricsFor: (service: string) => ServiceMetrics = detachedMetrics,
   ) {}
 
   /** The route of a service, or undefined when the gateway never heard of it. */
@@ -85,6 +93,11 @@ export class RoutingTable implements EjectionHost {
 
   members(service: string): Iterable<Upstream> {
     return this.membersOf(service);
+  }
+
+  /** Outlier detection took `upstream` out of rotation. */
+  ejected(upstream: Upstream): void {
+    this.routes.get(upstream.instance.service)?.metrics.ejected();
   }
 
   /** Rebuilds a service's rotation from its members that take traffic. */
@@ -112,6 +125,8 @@ export class RoutingTable implements EjectionHost {
     const key = JSON.stringify([access.auth, access.endpoints]);
     if (key === route.accessKey) return;
     route.accessKey = key;
+    route.access = access;
+    route.accessVersion++;
     route.chain = this.compileAccess?.(access);
   }
 
@@ -218,15 +233,19 @@ export class RoutingTable implements EjectionHost {
     let route = this.routes.get(service);
     if (!route) {
       const policy = this.policyFor(service);
+      const metrics = this.metricsFor(service);
       route = {
         name: service,
         upstreams: [],
         balancer: this.makeBalancer(),
         policy,
-        breaker: new CircuitBreaker(policy.breaker),
+        breaker: new CircuitBreaker(policy.breaker, () => metrics.breakerOpened()),
         cache: policy.fallback.enabled ? new FallbackCache(policy.fallback) : undefined,
+        metrics,
         chain: undefined,
         accessKey: '',
+        access: undefined,
+        accessVersion: 0,
         active: 0,
         retrying: 0,
       };

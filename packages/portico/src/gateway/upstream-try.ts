@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { TrySpan } from '../tracing/try-span.js';
 import type { ProxyExchange } from './proxy-exchange.js';
 import type { Upstream } from './upstream.js';
 
@@ -8,7 +9,7 @@ export const TRY_TIMEOUT = Object.assign(new Error('the instance did not answer 
   code: 'PORTICO_TRY_TIMEOUT',
 });
 export const RETRYING = new Error('answer discarded: retrying elsewhere');
-export const CLIENT_GONE = new Error('client closed the connection');
+export const CLIENT_GONE = Object.assign(new Error('client closed the connection'), { code: 'PORTICO_CLIENT_GONE' });
 
 /**
  * One try of a request on one upstream: undici's dispatch handler. It owns the per-try timer
@@ -18,8 +19,12 @@ export const CLIENT_GONE = new Error('client closed the connection');
  */
 export class UpstreamTry implements Dispatcher.DispatchHandler {
   controller: Dispatcher.DispatchController | undefined;
+  /** This try's span; set by the exchange only when tracing is on. */
+  span: TrySpan | undefined;
   private timer: NodeJS.Timeout | undefined;
   private settled = false;
+  /** `performance.now()` at dispatch: the start of the upstream latency. */
+  startedAt = 0;
 
   constructor(
     private readonly exchange: ProxyExchange,
@@ -30,6 +35,7 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
   dispatch(options: Dispatcher.DispatchOptions, timeoutMs: number): void {
     this.upstream.outstanding++;
     this.upstream.tries++;
+    this.startedAt = performance.now();
     this.timer = setTimeout(() => this.abort(TRY_TIMEOUT), timeoutMs);
     this.upstream.pool.dispatch(options, this);
   }
@@ -54,6 +60,7 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
   ): void {
     if (statusCode < 200) return;
     clearTimeout(this.timer);
+    if (this.span !== undefined) this.span.answered(statusCode);
     if (!this.exchange.onTryResponse(this, statusCode, headers, statusMessage)) controller.abort(RETRYING);
   }
 
@@ -62,12 +69,20 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    if (this.span !== undefined) this.endSpan(undefined);
     if (this.settle()) this.exchange.onTryEnd();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     clearTimeout(this.timer);
+    // A discarded 5xx was recorded when it arrived; it is not an error of the transport.
+    if (this.span !== undefined) this.endSpan(error === RETRYING ? undefined : error);
     if (this.settle()) this.exchange.onTryError(this, error);
+  }
+
+  private endSpan(error: Error | undefined): void {
+    (this.span as TrySpan).ended(error);
+    this.span = undefined;
   }
 
   private settle(): boolean {

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { type ErrorCode, PorticoError } from '@portico/sdk';
+import { ObservedResponse } from './observed-response.js';
 
 /**
  * Writes an error envelope, with its `x-request-id` header, straight to a raw response: the
@@ -13,6 +14,8 @@ export function sendError(
   details?: unknown,
 ): void {
   const error = new PorticoError(code, message, details);
+  // The access line and the errors metric say which error the gateway answered with.
+  if (res instanceof ObservedResponse) res.errorCode = code;
   sendJson(res, error.status, errorEnvelopeText(error, requestId), { 'x-request-id': requestId });
 }
 
@@ -31,6 +34,8 @@ export function sendJson(res: ServerResponse, status: number, text: string, head
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
+    // JSON only: a browser must never sniff an error message into HTML.
+    'x-content-type-options': 'nosniff',
   });
   res.end(text);
 }

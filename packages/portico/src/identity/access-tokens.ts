@@ -86,6 +86,11 @@ export interface VerifierOptions extends TokenAudience {
   clockToleranceSeconds?: number;
   /** Verified tokens remembered until they expire (0 turns it off); default 10000. */
   cacheSize?: number;
+  /**
+   * Called when a token names a `kid` the key set lacks: resolves true once fresh keys may have
+   * arrived (the token is then checked once more), false when no refetch is possible now.
+   */
+  onUnknownKey?: () => Promise<boolean>;
 }
 
 /**
@@ -161,7 +166,7 @@ export class AccessTokenVerifier {
   }
 
   /** The token's claims once every check passed; throws `AUTHENTICATION_ERROR` otherwise. */
-  async verifyClaims(token: string): Promise<AccessTokenClaims> {
+  async verifyClaims(token: string, refetched = false): Promise<AccessTokenClaims> {
     const keys = this.#keys();
     const cached = this.#verified.get(token);
     if (cached) {
@@ -180,6 +185,9 @@ export class AccessTokenVerifier {
         clockTolerance: this.#options.clockToleranceSeconds ?? 5,
       }));
     } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey && !refetched && (await this.#options.onUnknownKey?.())) {
+        return this.verifyClaims(token, true);
+      }
       if (error instanceof errors.JOSEError || error instanceof TypeError) throw invalidToken();
       throw error;
     }

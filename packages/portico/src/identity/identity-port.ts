@@ -54,4 +54,8 @@ export interface IdentityPort {
   watch(listener: (event: IdentityWatchEvent) => void): IdentityWatch;
   /** Hands over the ids of API keys used since the last report, for their "last used" time. */
   reportApiKeyUses(ids: readonly string[]): Promise<void>;
+  /** Asks for a fresh snapshot; only a network adapter can have missed a change. */
+  resync?(): void;
+  /** Ends the adapter's connections (network adapters). */
+  close?(): Promise<void>;
 }

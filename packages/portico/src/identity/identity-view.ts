@@ -22,10 +22,26 @@ import { SecretHasher } from './secrets.js';
  */
 export class IdentityView {
   readonly #keys = new ExpiringKeySet();
+  readonly #resync: (() => void) | undefined;
+  readonly #resyncIntervalMs: number;
+  #lastResync = Number.NEGATIVE_INFINITY;
+  /** Verifications waiting for the snapshot a resync asked for. */
+  #waiting: ((arrived: boolean) => void)[] = [];
+  #pendingResync: Promise<boolean> | undefined;
   #verifier: AccessTokenVerifier | undefined;
   #apiKeys: ApiKeyCache | undefined;
   readonly #revocations = new RevocationSet();
   readonly #tenants = new Map<string, Tenant>();
+
+  /**
+   * `resync` asks the port for a fresh snapshot; the view calls it when a token names a key it
+   * does not know (a change may have been missed), at most once per `resyncIntervalMs` (default
+   * 5 s) so that forged `kid`s cannot turn into a flood, and waits up to 1 s for the snapshot.
+   */
+  constructor(options: { resync?: () => void; resyncIntervalMs?: number } = {}) {
+    this.#resync = options.resync;
+    this.#resyncIntervalMs = options.resyncIntervalMs ?? 5_000;
+  }
 
   get ready(): boolean {
     return this.#verifier !== undefined;
@@ -47,7 +63,9 @@ export class IdentityView {
         audience: snapshot.audience,
         algorithms: [snapshot.algorithm],
         isRevoked: this.#revocations.isRevoked,
+        onUnknownKey: this.#onUnknownKey,
       });
+      for (const resolve of this.#waiting.splice(0)) resolve(true);
       return;
     }
     const { change } = event;
@@ -56,6 +74,23 @@ export class IdentityView {
     else if (change.type === 'revocation') this.#revocations.apply(change.revocation);
     else this.#apiKeys?.apply(change);
   }
+
+  readonly #onUnknownKey = (): Promise<boolean> => {
+    if (this.#resync === undefined) return Promise.resolve(false);
+    if (this.#pendingResync) return this.#pendingResync;
+    const now = Date.now();
+    if (now - this.#lastResync < this.#resyncIntervalMs) return Promise.resolve(false);
+    this.#lastResync = now;
+    const pending = new Promise<boolean>((resolve) => {
+      this.#waiting.push(resolve);
+      setTimeout(() => resolve(false), 1_000).unref();
+    }).finally(() => {
+      this.#pendingResync = undefined;
+    });
+    this.#pendingResync = pending;
+    this.#resync();
+    return pending;
+  };
 
   async verifyAccessToken(token: string): Promise<Principal> {
     if (!this.#verifier) {

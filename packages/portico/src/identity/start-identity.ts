@@ -4,7 +4,7 @@ import type { PorticoConfig } from '../config/schema.js';
 import type { PublicMount } from '../gateway/gateway-server.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/store.js';
-import { createPublicIdentityApp, PUBLIC_IDENTITY_PATHS } from './http/public-app.js';
+import { createPublicIdentityApp, type LoginObserver, PUBLIC_IDENTITY_PATHS } from './http/public-app.js';
 import { Identity } from './identity.js';
 import { InProcessIdentityPort } from './in-process-port.js';
 import { identityOptionsFrom } from './options.js';
@@ -31,7 +31,12 @@ export interface RunningIdentity {
  * createGateway({ ..., mounts: [running.mount] });
  * ```
  */
-export async function startIdentity(config: PorticoConfig, logger: Logger): Promise<RunningIdentity> {
+export async function startIdentity(
+  config: PorticoConfig,
+  logger: Logger,
+  /** Counts logins (the process's metrics); absent, nothing is counted. */
+  logins?: LoginObserver,
+): Promise<RunningIdentity> {
   const store: Store = await openStore({
     url: config.store.url,
     dataDir: config.dataDir,
@@ -39,7 +44,7 @@ export async function startIdentity(config: PorticoConfig, logger: Logger): Prom
   });
   try {
     const { identity, generatedAdminPassword } = await Identity.open(store, identityOptionsFrom(config.identity));
-    const publicApp = await createPublicIdentityApp({ identity, logger });
+    const publicApp = await createPublicIdentityApp({ identity, logger, ...(logins ? { logins } : {}) });
     logger.info({ store: store.kind, location: store.location }, 'identity ready');
     return {
       identity,

@@ -1,8 +1,16 @@
 import type { Instance, InstanceRegistration, ServiceDetail, ServiceSummary } from '@portico/sdk';
-import { PorticoError, SseReader } from '@portico/sdk';
+import { PorticoError } from '@portico/sdk';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
-import type { Registered, RegistryPort, WatchEvent, WatchFrom, WatchSubscription } from './registry-port.js';
+import { SseSubscription } from '../http/sse-subscription.js';
+import type {
+  PublishedJwk,
+  Registered,
+  RegistryPort,
+  WatchEvent,
+  WatchFrom,
+  WatchSubscription,
+} from './registry-port.js';
 
 /** Settings of the network adapter. */
 export interface HttpRegistryOptions {
@@ -12,6 +20,8 @@ export interface HttpRegistryOptions {
   /** First and longest wait before reconnecting a dropped watch; default 100 ms and 2 s. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** Proves to the registry that this process may publish assertion keys (the platform's `clusterSecret`). */
+  assertionKeySecret?: string;
 }
 
 /**
@@ -64,6 +74,25 @@ export class HttpRegistry implements RegistryPort {
     return (await this.call<ServiceDetail>('GET', `/v1/registry/services/${encodeURIComponent(name)}`)).data;
   }
 
+  async publishAssertionKey(jwk: PublishedJwk, ttlSeconds: number): Promise<void> {
+    const secret = this.options.assertionKeySecret;
+    if (!secret) {
+      throw new PorticoError('AUTHENTICATION_ERROR', 'publishing assertion keys needs clusterSecret');
+    }
+    await this.call('PUT', `/v1/registry/assertion-keys/${encodeURIComponent(jwk.kid)}`, { jwk, ttlSeconds }, secret);
+  }
+
+  async assertionKeys(): Promise<PublishedJwk[]> {
+    const response = await this.pool.request({
+      method: 'GET',
+      path: '/v1/registry/assertion-keys',
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
+    const body = (await response.body.json()) as { keys?: PublishedJwk[] };
+    return body.keys ?? [];
+  }
+
   watch(from: WatchFrom, listener: (event: WatchEvent) => void): WatchSubscription {
     const loop = new WatchLoop(this.pool, from, listener, this.options);
     this.watches.add(loop);
@@ -93,14 +122,17 @@ export class HttpRegistry implements RegistryPort {
   }
 
   /** One API call; a 404 is `data: undefined`, any other failure a `PorticoError`. */
-  private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) {
+  private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, bearer?: string) {
     let statusCode: number;
     let payload: { success?: boolean; data?: T } | null;
     try {
       const response = await this.pool.request({
         method,
         path,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
+        },
         body: body === undefined ? null : JSON.stringify(body),
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
@@ -116,72 +148,39 @@ export class HttpRegistry implements RegistryPort {
   }
 }
 
-/** One watch stream that reconnects with backoff and resumes from its last event id. */
+/** One registry watch: resumes from its last event id after a reconnect. */
 class WatchLoop {
-  connected = false;
-  private stopped = false;
   private lastEventId: string | undefined;
-  private failures = 0;
-  private abort: AbortController | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly stream: SseSubscription;
 
   constructor(
-    private readonly pool: Pool,
+    pool: Pool,
     from: WatchFrom,
     private readonly listener: (event: WatchEvent) => void,
-    private readonly options: HttpRegistryOptions,
+    options: HttpRegistryOptions,
   ) {
     if (from.since !== undefined && from.epoch !== undefined) this.lastEventId = `${from.epoch}:${from.since}`;
+    this.stream = new SseSubscription(pool, {
+      path: '/v1/registry/watch',
+      headers: (): Record<string, string> => (this.lastEventId ? { 'last-event-id': this.lastEventId } : {}),
+      onMessage: (event, id, data) => this.deliver(event, id, data),
+      logger: options.logger,
+      label: 'registry watch',
+      ...(options.reconnectMinMs === undefined ? {} : { reconnectMinMs: options.reconnectMinMs }),
+      ...(options.reconnectMaxMs === undefined ? {} : { reconnectMaxMs: options.reconnectMaxMs }),
+    });
+  }
+
+  get connected(): boolean {
+    return this.stream.connected;
   }
 
   start(): void {
-    void this.connect();
+    this.stream.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.connected = false;
-    clearTimeout(this.timer);
-    this.abort?.abort();
-  }
-
-  private async connect(): Promise<void> {
-    if (this.stopped) return;
-    this.abort = new AbortController();
-    try {
-      const response = await this.pool.request({
-        method: 'GET',
-        path: '/v1/registry/watch',
-        headers: this.lastEventId ? { 'last-event-id': this.lastEventId, accept: 'text/event-stream' } : {},
-        signal: this.abort.signal,
-        // The stream is quiet between changes; its 15 s keep-alive comments prove it alive.
-        bodyTimeout: 45_000,
-      });
-      if (response.statusCode !== 200) {
-        await response.body.dump();
-        throw new Error(`watch answered ${response.statusCode}`);
-      }
-      const reader = new SseReader();
-      for await (const chunk of response.body) {
-        if (!this.connected) {
-          this.connected = true;
-          if (this.failures > 0) this.options.logger.info('registry watch reconnected');
-          this.failures = 0;
-        }
-        for (const message of reader.push(chunk as Buffer)) this.deliver(message.event, message.id, message.data);
-      }
-    } catch (error) {
-      if (this.stopped) return;
-      if (this.failures === 0)
-        this.options.logger.warn({ err: error }, 'registry watch lost; keeping last-known routes');
-    }
-    this.connected = false;
-    if (this.stopped) return;
-    this.failures++;
-    const min = this.options.reconnectMinMs ?? 100;
-    const max = this.options.reconnectMaxMs ?? 2_000;
-    this.timer = setTimeout(() => void this.connect(), Math.min(max, min * 2 ** Math.min(this.failures - 1, 10)));
-    this.timer.unref();
+    this.stream.stop();
   }
 
   private deliver(event: string, id: string | undefined, data: string): void {

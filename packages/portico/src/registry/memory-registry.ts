@@ -7,9 +7,17 @@ import type {
   ServiceDetail,
   ServiceSummary,
 } from '@portico/sdk';
+import { AssertionKeySet } from './assertion-keys.js';
 import { ChangeLog } from './change-log.js';
 import { toInstance } from './normalize.js';
-import type { Registered, RegistryPort, WatchEvent, WatchFrom, WatchSubscription } from './registry-port.js';
+import type {
+  PublishedJwk,
+  Registered,
+  RegistryPort,
+  WatchEvent,
+  WatchFrom,
+  WatchSubscription,
+} from './registry-port.js';
 
 /** Settings of the memory registry. */
 export interface MemoryRegistryOptions {
@@ -17,6 +25,8 @@ export interface MemoryRegistryOptions {
   ttlSeconds: number;
   /** How many changes are kept for watchers that reconnect. */
   watchHistory: number;
+  /** Told when an instance's lease expires, for the lease-expiries metric. */
+  onLeaseExpired?: (instance: Instance) => void;
 }
 
 interface Entry {
@@ -45,6 +55,7 @@ export class MemoryRegistry implements RegistryPort {
   private readonly entries = new Map<string, Entry>();
   private readonly log: ChangeLog;
   private readonly listeners = new Set<Listener>();
+  private readonly assertionKeySet = new AssertionKeySet();
 
   constructor(private readonly options: MemoryRegistryOptions) {
     this.log = new ChangeLog(options.watchHistory);
@@ -119,6 +130,14 @@ export class MemoryRegistry implements RegistryPort {
     return { close: () => this.listeners.delete(listener) };
   }
 
+  async publishAssertionKey(jwk: PublishedJwk, ttlSeconds: number): Promise<void> {
+    this.assertionKeySet.publish(jwk, ttlSeconds);
+  }
+
+  async assertionKeys(): Promise<PublishedJwk[]> {
+    return this.assertionKeySet.current();
+  }
+
   watcherCount(): number {
     return this.listeners.size;
   }
@@ -129,7 +148,10 @@ export class MemoryRegistry implements RegistryPort {
   }
 
   private startLease(id: string, ttlSeconds: number): NodeJS.Timeout {
-    const lease = setTimeout(() => this.remove(id, 'expired'), ttlSeconds * 1000);
+    const lease = setTimeout(() => {
+      const expired = this.remove(id, 'expired');
+      if (expired) this.options.onLeaseExpired?.(expired);
+    }, ttlSeconds * 1000);
     lease.unref();
     return lease;
   }

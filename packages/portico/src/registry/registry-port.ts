@@ -31,12 +31,34 @@ export interface Registered {
   created: boolean;
 }
 
+/** A gateway's public assertion key (an Ed25519 JWK with its `kid`), as published. */
+export interface PublishedJwk {
+  kty: string;
+  crv: string;
+  x: string;
+  kid: string;
+  alg?: string;
+  use?: string;
+}
+
+/**
+ * Where gateways publish the public keys of their identity assertions and services read them
+ * (DESIGN principle 4). A key is held for a lease that its gateway renews, so keys of gateways
+ * that died expire.
+ */
+export interface AssertionKeyPort {
+  /** Publishes or renews a key for `ttlSeconds`. */
+  publishAssertionKey(jwk: PublishedJwk, ttlSeconds: number): Promise<void>;
+  /** The keys whose lease runs, for the JWKS. */
+  assertionKeys(): Promise<PublishedJwk[]>;
+}
+
 /**
  * The registry as every other component sees it (DESIGN principle 1): the gateway routes from
  * its watch, the admin API serves it over HTTP. Adapters: memory (in-process, all-in-one), and
  * later a network client of the admin API and a Redis-backed store.
  */
-export interface RegistryPort {
+export interface RegistryPort extends AssertionKeyPort {
   /** Registers or, for a known id, replaces an instance; registration must already be validated. */
   register(registration: InstanceRegistration): Promise<Registered>;
   /** Renews a lease; `undefined` for an unknown id. */

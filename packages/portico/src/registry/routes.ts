@@ -2,6 +2,7 @@ import { ok, PorticoError } from '@portico/sdk';
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { registerAssertionKeyRoutes } from './assertion-key-routes.js';
 import type { RegistryPort } from './registry-port.js';
 import { InstanceId, registrationSchema, ServiceName } from './schemas.js';
 import { registerWatchRoute } from './watch-route.js';
@@ -10,6 +11,8 @@ import { registerWatchRoute } from './watch-route.js';
 export interface RegistryRoutesOptions {
   registry: RegistryPort;
   maxTtlSeconds: number;
+  /** The platform's `clusterSecret`: gateways publish assertion keys with it; empty turns that off. */
+  assertionKeySecret?: string;
 }
 
 const IdParams = Type.Object({ id: InstanceId });
@@ -64,6 +67,7 @@ export async function registryRoutes(app: FastifyInstance, options: RegistryRout
   );
 
   registerWatchRoute(app, registry);
+  registerAssertionKeyRoutes(app, registry, options.assertionKeySecret ?? '');
 }
 
 // Not encapsulated (as fastify-plugin would do): the watch's preClose hook must run on the root.

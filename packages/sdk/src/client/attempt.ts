@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PorticoError } from '../errors.js';
 import type { Instance } from '../registry-types.js';
+import { endTrySpan, startTrySpan } from '../tracing/client-span.js';
 import { AttemptFailure, responseFailure, transportFailure } from './failures.js';
 import type { CallOptions, HttpMethod } from './types.js';
 
@@ -81,17 +82,22 @@ export async function tryOnce(
 ): Promise<TryResult> {
   let response: Response;
   let text: string;
+  const headers = { ...call.headers, 'x-portico-attempt': String(attempt) };
+  // Only with an OpenTelemetry SDK registered: each try its own span and traceparent.
+  const traced = startTrySpan(call.method, call.service, instance.id, attempt, headers);
   try {
     response = await fetch(instanceBase(instance) + call.target, {
       method: call.method,
-      headers: { ...call.headers, 'x-portico-attempt': String(attempt) },
+      headers: traced?.headers ?? headers,
       body: call.body ?? null,
       signal,
     });
     text = await response.text();
   } catch (cause) {
+    if (traced) endTrySpan(traced.span, undefined, cause);
     throw transportFailure(cause, call.service, instance.id, signal.aborted ? timeoutMs : undefined);
   }
+  if (traced) endTrySpan(traced.span, response.status, undefined);
   const body = parseBody(text, response.headers.get('content-type'));
   if (response.status >= 200 && response.status < 300) {
     if (body === INVALID) {

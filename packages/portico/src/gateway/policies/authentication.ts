@@ -127,13 +127,13 @@ function challenge(mode: AuthMode, message: string, invalid: boolean): PolicyDen
 }
 
 /**
- * In a gateway-only process nothing can check a credential yet (identity's network adapter is
- * not built): public paths still work, every other one answers 503 and says why.
+ * A gateway started alone without `clusterSecret` has no identity to check a credential with:
+ * public paths still work, every other one answers 503 and says why.
  */
 function withoutIdentity(serviceMode: AuthMode, access: ServiceAccess): AccessPhase {
   const denial: PolicyDenial = {
     code: 'SERVICE_UNAVAILABLE',
-    message: `service ${access.service} needs authentication, and this gateway runs without identity (a gateway-only process cannot verify credentials yet)`,
+    message: `service ${access.service} needs authentication, and this gateway runs without identity (a gateway started alone needs clusterSecret to follow identity)`,
   };
   return (exchange) =>
     !hasDotSegment(exchange.path) && modeOf(exchange.endpoint, serviceMode) === 'public' ? undefined : denial;

@@ -1,6 +1,8 @@
-import type { AuthMode, EndpointSpec, ErrorCode } from '@portico/sdk';
+import type { AuthMethod, AuthMode, EndpointSpec, ErrorCode } from '@portico/sdk';
 import type { TSchema } from '@sinclair/typebox';
 import type { IdentityView } from '../../identity/identity-view.js';
+import type { Principal } from '../../identity/model.js';
+import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { PolicyExchange } from './policy-exchange.js';
 
 /** What a policy compiles a service's route from: the registered `auth` and `endpoints`. */
@@ -15,6 +17,15 @@ export interface ServiceAccess {
 export interface PolicyEnvironment {
   /** Identity's in-memory view; undefined in a gateway-only process (no identity port yet). */
   readonly identity: IdentityView | undefined;
+  /** Signs (or reuses) the identity assertions forwarded to services; absent = none are sent. */
+  readonly assertions?: AssertionIssuer;
+  /** Where rate-limit counters live (memory, or Redis shared by every gateway); absent = a memory one. */
+  readonly rateLimiter?: RateLimiter;
+}
+
+/** What the identity-assertion policy asks for: the assertion of a caller for one service. */
+export interface AssertionIssuer {
+  assertionFor(service: string, tenant: string, principal: Principal, authMethod: AuthMethod): string;
 }
 
 /** Why a request stops: an envelope error, with headers such as `WWW-Authenticate`. */
@@ -22,6 +33,8 @@ export interface PolicyDenial {
   readonly code: ErrorCode;
   readonly message: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** The envelope's `details` (e.g. `{ retryAfterSeconds }` of a 429). */
+  readonly details?: unknown;
 }
 
 /**
@@ -66,4 +79,9 @@ export interface GatewayPolicy<Config = unknown> {
   /** Validates the policy's per-route configuration (`services.{name}.policies.{policy}`). */
   readonly schema: TSchema;
   compile(access: ServiceAccess, config: Config | undefined, env: PolicyEnvironment): AccessPhase | undefined;
+  /**
+   * Rules across keys that the schema cannot say, checked once the schema passed; each problem
+   * names its key as a JSON pointer (`/burst`).
+   */
+  check?(config: Config): readonly { path: string; message: string }[];
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EndpointSpec } from '@portico/sdk';
 import type { Principal, Tenant } from '../../identity/model.js';
+import type { RequestTrace } from '../../tracing/request-trace.js';
 import type { ServiceRoute } from '../routing-table.js';
 import type { PolicyChain } from './policy-chain.js';
 
@@ -27,6 +28,8 @@ export class PolicyExchange {
   tenant: Tenant | undefined;
   /** Headers the gateway adds to the forwarded request (the caller's same-named ones are replaced). */
   forward: Record<string, string> | undefined;
+  /** The request's spans, carried to the forward; only when tracing is on. */
+  trace: RequestTrace | undefined;
   #endpoint: EndpointSpec | undefined | null = null;
 
   constructor(

@@ -21,7 +21,11 @@ export class CircuitBreaker {
   private openUntil = 0;
   private probing = false;
 
-  constructor(private readonly settings: BreakerSettings) {}
+  constructor(
+    private readonly settings: BreakerSettings,
+    /** Told each time the breaker opens, for the breaker metric. */
+    private readonly onOpen?: () => void,
+  ) {}
 
   /** May a request go to the service now? In half-open, only the one probe may. */
   allow(now: number): boolean {
@@ -46,6 +50,7 @@ export class CircuitBreaker {
     if (!this.settings.enabled) return;
     this.failures++;
     if (this.state === 'half-open' || this.failures >= this.settings.failureThreshold) {
+      if (this.state !== 'open') this.onOpen?.();
       this.state = 'open';
       this.openUntil = now + this.settings.openMs;
       this.probing = false;

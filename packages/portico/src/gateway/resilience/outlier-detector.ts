@@ -7,6 +7,8 @@ export interface EjectionHost {
   members(service: string): Iterable<Upstream>;
   /** Rebuilds the service's rotation after an upstream's standing changed. */
   refresh(service: string): void;
+  /** Told of each ejection, for the ejections metric. */
+  ejected?(upstream: Upstream): void;
 }
 
 /**
@@ -38,6 +40,7 @@ export class OutlierDetector {
     upstream.ejections++;
     upstream.ejectedUntil = now + duration;
     this.host.refresh(service);
+    this.host.ejected?.(upstream);
     setTimeout(() => {
       upstream.ejectedUntil = 0;
       // Back with a clean slate: one more failure does not eject it again, `consecutiveFailures` do.

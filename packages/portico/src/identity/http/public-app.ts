@@ -11,6 +11,11 @@ import { authRoutes } from './auth-routes.js';
 import { installFormParser, installStrictJson } from './body-parsers.js';
 import { tokenRoute } from './token-route.js';
 
+/** Told how each `POST /auth/login` was answered, by HTTP status (the logins metric). */
+export interface LoginObserver {
+  loginAnswered(status: number): void;
+}
+
 /** Paths the identity app answers on the public port; the gateway mounts exactly these. */
 export const PUBLIC_IDENTITY_PATHS = ['/auth/*', '/.well-known/jwks.json'];
 
@@ -28,6 +33,7 @@ export const PUBLIC_IDENTITY_PATHS = ['/auth/*', '/.well-known/jwks.json'];
 export async function createPublicIdentityApp(options: {
   identity: Identity;
   logger: Logger;
+  logins?: LoginObserver;
 }): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -58,6 +64,9 @@ export async function createPublicIdentityApp(options: {
     const fields = { method: request.method, url: request.url, status: reply.statusCode, ip: request.ip };
     request.log.info({ ...fields, tenant: body.tenant, username: body.username }, 'auth request');
     request.log.debug({ body: request.body }, 'auth request body');
+    if (request.method === 'POST' && request.routeOptions.url === '/auth/login') {
+      options.logins?.loginAnswered(reply.statusCode);
+    }
   });
   await app.register(swagger, {
     openapi: {

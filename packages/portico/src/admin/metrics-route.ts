@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+
+/** The exposition text of the process's metrics. */
+export type MetricsText = () => Promise<{ contentType: string; body: string }>;
+
+/**
+ * `GET /metrics` on the admin port: Prometheus text for a scraper. Like the probes it needs no
+ * credential: the admin port listens on loopback unless configured otherwise, and the text holds
+ * counts and service names, no secrets.
+ *
+ * @example
+ * ```ts
+ * metricsRoute(app, () => metrics.text());
+ * ```
+ */
+export function metricsRoute(app: FastifyInstance, text: MetricsText): void {
+  app.get(
+    '/metrics',
+    { schema: { tags: ['observability'], summary: 'Metrics in the Prometheus text format' } },
+    async (_request, reply) => {
+      const { contentType, body } = await text();
+      // Every scrape must see the current values.
+      return reply.header('content-type', contentType).header('cache-control', 'no-store').send(body);
+    },
+  );
+}

@@ -47,7 +47,14 @@ export async function measurePropagation({ adminUrl, publicUrl, upstreamPort, ch
           method: 'POST',
           path: '/v1/registry/instances',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ id, service: `${prefix}-${i}`, host: '127.0.0.1', port: upstreamPort }),
+          // Public: propagation is about routing, so the first answer after a change must be the upstream's.
+          body: JSON.stringify({
+            id,
+            service: `${prefix}-${i}`,
+            host: '127.0.0.1',
+            port: upstreamPort,
+            auth: 'public',
+          }),
         });
         await body.dump();
         if (statusCode !== 201) throw new Error(`register answered ${statusCode}`);

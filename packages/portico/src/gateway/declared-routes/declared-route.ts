@@ -9,6 +9,7 @@ export type RouteSource = 'config' | 'api';
 export type RouteCompiler = (
   access: ServiceAccess,
   overrides: Record<string, unknown> | undefined,
+  scope: string,
 ) => PolicyChain | undefined;
 
 /**
@@ -90,7 +91,7 @@ export class DeclaredRoute {
     if (this.#compiledFor !== route || this.#compiledVersion !== route.accessVersion) {
       const access = route.access ?? { service: route.name, auth: 'any', endpoints: [] };
       const own = this.spec.auth ? { ...access, auth: this.spec.auth } : access;
-      this.#chain = compile(own, this.spec.policies);
+      this.#chain = compile(own, this.spec.policies, this.name);
       this.#compiledFor = route;
       this.#compiledVersion = route.accessVersion;
     }

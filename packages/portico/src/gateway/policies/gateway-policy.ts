@@ -11,6 +11,11 @@ export interface ServiceAccess {
   /** The mode of paths no endpoint declares; `any` unless the service registered another. */
   readonly auth: AuthMode;
   readonly endpoints: readonly EndpointSpec[];
+  /**
+   * The declared route whose own settings this policy compiles with; absent when the settings
+   * are the service's. A policy that keeps state (rate-limit counters) keeps it per scope.
+   */
+  readonly scope?: string;
 }
 
 /** What policies may use at run time; absent parts are absent from this process. */

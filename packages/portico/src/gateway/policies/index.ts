@@ -42,8 +42,8 @@ export type PolicyConfigLookup = (service: string, policy: string) => unknown;
  * Builds the function the routing table calls when a service's access settings change: every
  * policy compiles its phase for the service, and a service no policy applies to gets no chain
  * at all (the gateway then forwards without creating any per-request policy state). A declared
- * route passes its own `policies` as `overrides`: a policy named there uses those settings
- * instead of the service's.
+ * route passes its own `policies` as `overrides` and its name as `scope`: a policy named there
+ * uses those settings instead of the service's, and keeps its state apart from the service's.
  *
  * @example
  * ```ts
@@ -55,18 +55,22 @@ export function policyCompiler(
   policies: readonly GatewayPolicy[],
   env: PolicyEnvironment,
   configFor: PolicyConfigLookup,
-): (access: ServiceAccess, overrides?: Record<string, unknown>) => PolicyChain | undefined {
+): (access: ServiceAccess, overrides?: Record<string, unknown>, scope?: string) => PolicyChain | undefined {
   for (let i = 1; i < policies.length; i++) {
     if ((policies[i] as GatewayPolicy).priority > (policies[i - 1] as GatewayPolicy).priority) {
       throw new Error(`gateway policies out of order: ${(policies[i] as GatewayPolicy).name} must come earlier`);
     }
   }
-  return (access, overrides) => {
+  return (access, overrides, scope) => {
     const phases: AccessPhase[] = [];
     const names: string[] = [];
+    const scoped = scope === undefined ? access : { ...access, scope };
     for (const policy of policies) {
-      const config = overrides?.[policy.name] ?? configFor(access.service, policy.name);
-      const phase = policy.compile(access, config, env);
+      const own = overrides?.[policy.name];
+      const phase =
+        own === undefined
+          ? policy.compile(access, configFor(access.service, policy.name), env)
+          : policy.compile(scoped, own, env);
       if (phase) {
         phases.push(phase);
         names.push(policy.name);

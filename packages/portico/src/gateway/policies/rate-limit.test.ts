@@ -40,6 +40,27 @@ describe('rate-limit policy', () => {
     expect(compile(PUBLIC)?.names).toEqual(['rateLimit']);
   });
 
+  it("keeps a declared route's own limit apart from the service's; a route without one shares it", () => {
+    const rateLimiter = new MemoryRateLimiter({ sweepIntervalMs: 0 });
+    const compile = policyCompiler(BUILT_IN_POLICIES, { identity: undefined, rateLimiter }, (_s, p) =>
+      p === 'rateLimit' ? { limit: 1, windowSeconds: 60, by: 'ip' } : undefined,
+    );
+    const exchange = {
+      req: { socket: { remoteAddress: '203.0.113.7' }, headers: {} },
+      res: { setHeader: () => undefined },
+    } as unknown as PolicyExchange;
+    const first = (chain: ReturnType<typeof compile>) => (chain?.phases[0] as AccessPhase)(exchange);
+    const service = compile(PUBLIC);
+    const inheriting = compile(PUBLIC, undefined, 'shop');
+    const own = compile(PUBLIC, { rateLimit: { limit: 1, windowSeconds: 60, by: 'ip' } }, 'shop');
+    expect(first(service)).toBeUndefined();
+    expect(first(inheriting), 'the same limit as the service, so the same counter').toMatchObject({
+      code: 'RATE_LIMITED',
+    });
+    expect(first(own), 'a limit of its own counts on its own').toBeUndefined();
+    expect(first(own)).toMatchObject({ code: 'RATE_LIMITED' });
+  });
+
   it('answers synchronously with the RateLimit headers, then 429 with Retry-After', () => {
     const { call, advance } = setup({ limit: 3, windowSeconds: 60, by: 'ip' });
     const first = call();

@@ -59,9 +59,10 @@ export const rateLimit: GatewayPolicy<RateLimitConfig> = {
       windowMs: config.windowSeconds * 1000,
       burst: algorithm === 'gcra' ? (config.burst ?? config.limit) : config.limit,
     };
-    // Named by service, key and algorithm: a recompiled route keeps its counters, and a rule
-    // whose counters mean something else starts afresh.
-    const bucket = (env.rateLimiter ?? defaultLimiter()).bucket(`${access.service}:${by}:${algorithm}`, rule);
+    // Named by service (or the declared route with a limit of its own), key and algorithm: a
+    // recompiled route keeps its counters, and a rule whose counters mean something else starts afresh.
+    const owner = access.scope === undefined ? access.service : `${access.service}@${access.scope}`;
+    const bucket = (env.rateLimiter ?? defaultLimiter()).bucket(`${owner}:${by}:${algorithm}`, rule);
     const headers = new LimitHeaders(rule, config.windowSeconds, by);
     const keyOf = KEY_OF[by];
     return (exchange) => {

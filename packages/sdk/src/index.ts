@@ -35,6 +35,7 @@ export {
   type CallerKind,
 } from './identity/assertion-contract.js';
 export { type Caller, callerOf } from './identity/caller.js';
+export { permissionCovers } from './identity/permission.js';
 export { RegistryClient, type RegistryClientOptions } from './registry-client.js';
 export type {
   AuthMode,

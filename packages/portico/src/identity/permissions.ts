@@ -1,3 +1,5 @@
+import { permissionCovers } from '@portico/sdk';
+
 /** The built-in roles and what they grant; custom roles live in the store, per tenant. */
 export const BUILT_IN_ROLES: Readonly<Record<string, readonly string[]>> = {
   /** Everything, everywhere. Only users of the `platform` tenant may hold it. */
@@ -14,25 +16,8 @@ export const PLATFORM_TENANT = 'platform';
 /** `resource.action`, either part may be `*`, or a lone `*`. */
 export const PERMISSION_PATTERN = '^(\\*|[a-z0-9_-]{1,64}\\.(\\*|[a-z0-9_-]{1,64})|\\*\\.[a-z0-9_-]{1,64})$';
 
-/**
- * Tells whether one granted permission covers a required one: `*` covers all, `orders.*` covers
- * every action on orders, `*.read` covers reading anything.
- *
- * @example
- * ```ts
- * permissionCovers('orders.*', 'orders.refund'); // true
- * permissionCovers('orders.read', 'orders.refund'); // false
- * ```
- */
-export function permissionCovers(granted: string, required: string): boolean {
-  if (granted === '*' || granted === required) return true;
-  const [grantedResource, grantedAction] = granted.split('.');
-  const [requiredResource, requiredAction] = required.split('.');
-  return (
-    (grantedResource === '*' || grantedResource === requiredResource) &&
-    (grantedAction === '*' || grantedAction === requiredAction)
-  );
-}
+// One rule for the gateway, identity and a service's `caller.can()`: the SDK's.
+export { permissionCovers };
 
 /**
  * Tells whether any of `granted` covers `required`.

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { AssertionClaims, AuthMethod, CallerKind } from './assertion-contract.js';
+import { permissionCovers } from './permission.js';
 
 /**
  * Who called, as the gateway asserted it: verified by the SDK before the handler runs. Never
@@ -53,17 +54,6 @@ export function callerFromClaims(claims: AssertionClaims): Caller {
     hasRole: (role: string) => roles.includes(role),
     can: (permission: string) => permissions.some((granted) => permissionCovers(granted, permission)),
   });
-}
-
-/** The gateway's wildcard rule: `*`, `orders.*` and `*.read` (identity's `permissionCovers`). */
-function permissionCovers(granted: string, required: string): boolean {
-  if (granted === '*' || granted === required) return true;
-  const [grantedResource, grantedAction] = granted.split('.');
-  const [requiredResource, requiredAction] = required.split('.');
-  return (
-    (grantedResource === '*' || grantedResource === requiredResource) &&
-    (grantedAction === '*' || grantedAction === requiredAction)
-  );
 }
 
 const callers = new WeakMap<IncomingMessage, Caller>();

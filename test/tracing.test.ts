@@ -298,6 +298,30 @@ describe('tracing on: gateway spans, propagation to services, the SDK continuing
     expect(tries[0]?.status.code).toBe(SpanStatusCode.ERROR);
   });
 
+  it('names the request span after the declared route it came through', async () => {
+    const put = await request(`${portico.adminUrl}/v1/gateway/routes/echo-shop`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ paths: ['/shop/*'], service: 'echo', stripPrefix: '/shop' }),
+    });
+    expect(put.status, put.text).toBe(201);
+    const { status, body } = await request(`${portico.publicUrl}/shop/orders/7`, {
+      headers: { traceparent: TRACEPARENT },
+    });
+    expect(status).toBe(200);
+    const { request: span, tries } = await gatewayTrace(TRACE_ID);
+    expect(span.name).toBe('GET echo-shop');
+    expect(span.attributes).toMatchObject({
+      'portico.route': 'echo-shop',
+      'portico.service': 'echo',
+      'http.response.status_code': 200,
+    });
+    expect(span.attributes['http.route']).toBeUndefined();
+    expect(tries).toHaveLength(1);
+    expect(tries[0]?.attributes['url.full']).toMatch(/\/orders\/7$/);
+    expect(parse(body.data.traceparent)[1]).toBe(tries[0]?.spanContext().spanId);
+  });
+
   it('traces a request for an unknown service under the route template', async () => {
     const { status } = await request(`${portico.publicUrl}/api/nope-${Date.now()}/x`, {
       headers: { traceparent: TRACEPARENT },

@@ -49,7 +49,10 @@ describe('rate-limit policy', () => {
       req: { socket: { remoteAddress: '203.0.113.7' }, headers: {} },
       res: { setHeader: () => undefined },
     } as unknown as PolicyExchange;
-    const first = (chain: ReturnType<typeof compile>) => (chain?.phases[0] as AccessPhase)(exchange);
+    const first = (chain: ReturnType<typeof compile>) => {
+      if (chain === undefined) throw new Error('no chain compiled');
+      return (chain.phases[0] as AccessPhase)(exchange);
+    };
     const service = compile(PUBLIC);
     const inheriting = compile(PUBLIC, undefined, 'shop');
     const own = compile(PUBLIC, { rateLimit: { limit: 1, windowSeconds: 60, by: 'ip' } }, 'shop');

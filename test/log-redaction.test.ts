@@ -88,6 +88,9 @@ describe('log redaction', () => {
       { headers: { authorization: `Bearer ${refreshed.body.data.accessToken}`, 'content-type': 'application/json' } },
     );
     expect(changed.status, changed.text).toBe(200);
+    // A client that puts a secret in the query of an identity call: its log line keeps the path only.
+    const queried = await postJson(`${portico.publicUrl}/auth/refresh?token=${QUERY_SECRET}`, { refreshToken: 'x' });
+    expect(queried.status).toBeGreaterThanOrEqual(400);
 
     // The access line of the bearer request says who called, not how they proved it.
     const line = JSON.parse(await portico.waitForLine(new RegExp(`"requestId":"${requestId}".*"msg":"request"`)));

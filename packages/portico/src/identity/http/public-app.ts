@@ -61,7 +61,10 @@ export async function createPublicIdentityApp(options: {
   // logger's redaction of every secret field (a test greps the output for secrets).
   app.addHook('onResponse', async (request, reply) => {
     const body = (request.body ?? {}) as { tenant?: unknown; username?: unknown };
-    const fields = { method: request.method, url: request.url, status: reply.statusCode, ip: request.ip };
+    // The path only: a query string may carry what a careless client put there (a token).
+    const query = request.url.indexOf('?');
+    const path = query === -1 ? request.url : request.url.slice(0, query);
+    const fields = { method: request.method, url: path, status: reply.statusCode, ip: request.ip };
     request.log.info({ ...fields, tenant: body.tenant, username: body.username }, 'auth request');
     request.log.debug({ body: request.body }, 'auth request body');
     if (request.method === 'POST' && request.routeOptions.url === '/auth/login') {

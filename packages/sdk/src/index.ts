@@ -52,3 +52,4 @@ export type {
   ServiceSummary,
 } from './registry-types.js';
 export { type RunningService, type ServeOptions, type ServiceLogger, serve } from './serve.js';
+export { pathOf } from './url-path.js';

@@ -11,6 +11,7 @@ import { CallerGuard } from './identity/caller-guard.js';
 import { Registration } from './registration.js';
 import type { AuthMode, EndpointSpec, HealthCheckSpec } from './registry-types.js';
 import { tracedHandler } from './tracing/server-span.js';
+import { pathOf } from './url-path.js';
 
 /** A minimal logger; `console` fits, and so does a pino logger. */
 export interface ServiceLogger {
@@ -146,9 +147,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
   };
 
   const onRequest: RequestListener = (req, res) => {
-    const url = req.url ?? '/';
-    const query = url.indexOf('?');
-    const path = query === -1 ? url : url.slice(0, query);
+    const path = pathOf(req.url);
     if (draining) res.setHeader('connection', 'close');
     const probe = probes.get(path);
     if (probe !== undefined) {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { pathOf } from '@portico/sdk';
 import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way';
 import type { Logger } from 'pino';
 import type { PlatformHealth } from '../health/platform-health.js';
@@ -285,10 +286,4 @@ function restOf(url: string): string {
   const query = url.indexOf('?', API_PREFIX.length);
   if (slash === -1 || (query !== -1 && query < slash)) return query === -1 ? '/' : `/${url.slice(query)}`;
   return url.slice(slash);
-}
-
-function pathOf(url: string | undefined): string {
-  const path = url ?? '/';
-  const query = path.indexOf('?');
-  return query === -1 ? path : path.slice(0, query);
 }

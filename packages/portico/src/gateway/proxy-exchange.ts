@@ -4,7 +4,6 @@ import type { Dispatcher } from 'undici';
 import { sendError } from '../http/envelope-response.js';
 import { type ObservedResponse, observed } from '../http/observed-response.js';
 import type { RequestTrace } from '../tracing/request-trace.js';
-import { traceIdOf } from '../tracing/trace-id.js';
 import { stripResponseHopHeaders, upstreamHeaders } from './forward-headers.js';
 import { type CachedResponse, isCacheable } from './resilience/fallback-cache.js';
 import type { OutlierDetector } from './resilience/outlier-detector.js';
@@ -85,15 +84,6 @@ export class ProxyExchange {
     const length = req.headers['content-length'];
     this.hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
     this.seen = observed(res);
-  }
-
-  /**
-   * The W3C trace id of this request, for logs: the gateway's trace when tracing is on (the
-   * caller's, continued, or a new one); otherwise the caller's `traceparent`'s, or undefined
-   * when it sent none or a malformed one (tracing off makes no ids of its own).
-   */
-  get traceId(): string | undefined {
-    return this.trace !== undefined ? this.trace.traceId : traceIdOf(this.req.headers.traceparent);
   }
 
   start(): void {

@@ -1,3 +1,4 @@
+import { pathOf } from '@portico/sdk';
 import type { Logger } from 'pino';
 import type { ObservedResponse } from '../http/observed-response.js';
 import { traceIdOf } from '../tracing/trace-id.js';
@@ -52,12 +53,6 @@ export function createAccessLog(logger: Logger): AccessLog | undefined {
       'request',
     );
   };
-}
-
-function pathOf(url: string | undefined): string {
-  const path = url ?? '/';
-  const query = path.indexOf('?');
-  return query === -1 ? path : path.slice(0, query);
 }
 
 function headerText(value: number | string | string[] | undefined): string | undefined {

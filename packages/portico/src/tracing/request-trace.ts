@@ -12,6 +12,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { pathOf } from '@portico/sdk';
 import type { Upstream } from '../gateway/upstream.js';
 import { observed } from '../http/observed-response.js';
 import { TrySpan } from './try-span.js';
@@ -84,11 +85,9 @@ export class RequestTrace {
     const parent = propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
     const method = req.method ?? 'GET';
     const route = declaredRoute ?? (known ? `/api/${service}` : '/api/{service}');
-    const url = req.url ?? '/';
-    const query = url.indexOf('?');
     const attributes: Attributes = {
       'http.request.method': method,
-      'url.path': query === -1 ? url : url.slice(0, query),
+      'url.path': pathOf(req.url),
       'url.scheme': 'encrypted' in req.socket ? 'https' : 'http',
       'network.protocol.version': req.httpVersion,
       'portico.service': service,
@@ -125,11 +124,10 @@ export class RequestTrace {
     headers: Record<string, string | string[]>,
   ): TrySpan {
     const { instance } = upstream;
-    const query = path.indexOf('?');
     const attributes: Attributes = {
       'http.request.method': method,
       // Without the query: it may carry secrets, and the server span has the path already.
-      'url.full': `http://${upstream.address}${query === -1 ? path : path.slice(0, query)}`,
+      'url.full': `http://${upstream.address}${pathOf(path)}`,
       'server.address': instance.host,
       'server.port': instance.port,
       'portico.instance': instance.id,

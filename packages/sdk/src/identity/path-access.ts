@@ -1,5 +1,6 @@
 import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way';
 import type { AuthMode, EndpointSpec } from '../registry-types.js';
+import { pathOf } from '../url-path.js';
 
 const ALL_METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 /** `.` or `..` as a whole segment, plain or percent-encoded, between `/` or `\` (the gateway's rule). */
@@ -56,8 +57,7 @@ export class PathAccess {
   isPublic(method: string, url: string): boolean {
     const router = this.router;
     if (router === undefined) return true;
-    const query = url.indexOf('?');
-    let path = query === -1 ? url : url.slice(0, query);
+    let path = pathOf(url);
     if (this.prefix !== '') {
       // The gateway puts the base path in front of every path it forwards: anything else did not come through it.
       if (!(path.startsWith(this.prefix) && (path.length === this.prefix.length || path[this.prefix.length] === '/'))) {

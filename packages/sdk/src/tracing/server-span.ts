@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { pathOf } from '../url-path.js';
 import { activeTracer } from './active-tracer.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -25,15 +26,13 @@ export function tracedHandler(service: string, handler: Handler): Handler {
     if (trace.getSpan(active)?.isRecording()) return handler(req, res);
     const parent = propagation.extract(active, req.headers);
     const method = req.method ?? 'GET';
-    const url = req.url ?? '/';
-    const query = url.indexOf('?');
     const span = tracer.startSpan(
       method,
       {
         kind: SpanKind.SERVER,
         attributes: {
           'http.request.method': method,
-          'url.path': query === -1 ? url : url.slice(0, query),
+          'url.path': pathOf(req.url),
           'portico.service': service,
         },
       },

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EndpointSpec } from '@portico/sdk';
+import { pathOf } from '@portico/sdk';
 import type { Principal, Tenant } from '../../identity/model.js';
 import type { RequestTrace } from '../../tracing/request-trace.js';
 import type { ServiceRoute } from '../routing-table.js';
@@ -42,8 +43,7 @@ export class PolicyExchange {
     readonly requestId: string,
   ) {
     this.method = req.method as string;
-    const query = rest.indexOf('?');
-    this.path = query === -1 ? rest : rest.slice(0, query);
+    this.path = pathOf(rest);
   }
 
   /** The service's endpoint for this method and path (looked up once, on first use). */

@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import { fail, PorticoError } from '@portico/sdk';
+import { fail, PorticoError, pathOf } from '@portico/sdk';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { installErrorHandling } from '../../admin/error-handler.js';
@@ -62,9 +62,7 @@ export async function createPublicIdentityApp(options: {
   app.addHook('onResponse', async (request, reply) => {
     const body = (request.body ?? {}) as { tenant?: unknown; username?: unknown };
     // The path only: a query string may carry what a careless client put there (a token).
-    const query = request.url.indexOf('?');
-    const path = query === -1 ? request.url : request.url.slice(0, query);
-    const fields = { method: request.method, url: path, status: reply.statusCode, ip: request.ip };
+    const fields = { method: request.method, url: pathOf(request.url), status: reply.statusCode, ip: request.ip };
     request.log.info({ ...fields, tenant: body.tenant, username: body.username }, 'auth request');
     request.log.debug({ body: request.body }, 'auth request body');
     if (request.method === 'POST' && request.routeOptions.url === '/auth/login') {

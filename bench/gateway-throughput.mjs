@@ -11,20 +11,10 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BENCH_PATH } from './lib/contenders.mjs';
+import { measuredRun, startBenchUpstream, startRoutedPortico } from './lib/bare-proxy.mjs';
 import { wrk } from './lib/load.mjs';
-import { startNginxUpstream } from './lib/nginx.mjs';
-import { registerInstance, startPortico, waitUntilRoutable } from './lib/portico.mjs';
-import {
-  canPin,
-  cpuSeconds,
-  freePort,
-  LOAD_CORE,
-  PROXY_CORE,
-  stopAll,
-  stopEverythingOnExit,
-} from './lib/processes.mjs';
-import { UPSTREAM_BODY, waitUntilServing } from './lib/upstream.mjs';
+import { canPin, stopAll, stopEverythingOnExit } from './lib/processes.mjs';
+import { median } from './lib/stats.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -43,26 +33,16 @@ rmSync(WORK_DIR, { recursive: true, force: true });
 mkdirSync(WORK_DIR, { recursive: true });
 try {
   if (!canPin) process.stdout.write('taskset cannot pin here: figures are less meaningful\n');
-  const upstreamPort = await freePort();
-  const upstream = startNginxUpstream({ workDir: WORK_DIR, port: upstreamPort, body: UPSTREAM_BODY, core: LOAD_CORE });
-  await waitUntilServing(upstream, upstreamPort);
-  const portico = await startPortico({
-    workDir: WORK_DIR,
-    core: PROXY_CORE,
+  const upstreamPort = await startBenchUpstream(WORK_DIR);
+  const { portico, url } = await startRoutedPortico(WORK_DIR, upstreamPort, {
     extraEnv: { PORTICO_LOG_LEVEL: values['log-level'] },
     ...(values.cli ? { cli: values.cli } : {}),
   });
-  await registerInstance(portico.adminUrl, { id: 'bench-1', service: 'bench', port: upstreamPort });
-  const url = `${portico.publicUrl}${BENCH_PATH}`;
-  await waitUntilRoutable(url, UPSTREAM_BODY);
   await wrk.run({ url, connections: 50, seconds: 2 });
   const figures = [];
   const cpuPerResponse = [];
   for (let round = 1; round <= rounds; round++) {
-    const cpuBefore = cpuSeconds(portico.handle.pid);
-    const result = await wrk.run({ url, connections: 50, seconds });
-    const cpuMicros = ((cpuSeconds(portico.handle.pid) - cpuBefore) * 1e6) / result.requests;
-    const perSecond = result.requests / result.seconds;
+    const { result, perSecond, cpuMicros } = await measuredRun(url, portico.handle.pid, seconds);
     figures.push(perSecond);
     cpuPerResponse.push(cpuMicros);
     const errors = result.errors > 0 ? ` (${result.errorDetail})` : '';
@@ -71,7 +51,6 @@ try {
         `p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms${errors}\n`,
     );
   }
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   process.stdout.write(
     `median: ${median(figures).toFixed(0)} req/s, ${median(cpuPerResponse).toFixed(1)} CPU µs/response\n`,
   );

@@ -6,12 +6,10 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_PATH } from './lib/contenders.mjs';
+import { startBenchUpstream, startRoutedPortico } from './lib/bare-proxy.mjs';
 import { wrk } from './lib/load.mjs';
-import { startNginxUpstream } from './lib/nginx.mjs';
-import { registerInstance, startPortico } from './lib/portico.mjs';
-import { freePort, LOAD_CORE, PROXY_CORE, stopAll, stopEverythingOnExit, stopProcess } from './lib/processes.mjs';
-import { UPSTREAM_BODY, waitUntilServing } from './lib/upstream.mjs';
+import { stopAll, stopEverythingOnExit, stopProcess } from './lib/processes.mjs';
+import { UPSTREAM_BODY } from './lib/upstream.mjs';
 import { probe } from './lib/verify.mjs';
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -24,16 +22,10 @@ stopEverythingOnExit();
 rmSync(WORK_DIR, { recursive: true, force: true });
 mkdirSync(PROFILE_DIR, { recursive: true });
 try {
-  const upstreamPort = await freePort();
-  const upstream = startNginxUpstream({ workDir: WORK_DIR, port: upstreamPort, body: UPSTREAM_BODY, core: LOAD_CORE });
-  await waitUntilServing(upstream, upstreamPort);
-  const portico = await startPortico({
-    workDir: WORK_DIR,
-    core: PROXY_CORE,
+  const upstreamPort = await startBenchUpstream(WORK_DIR);
+  const { portico, url } = await startRoutedPortico(WORK_DIR, upstreamPort, {
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`],
   });
-  await registerInstance(portico.adminUrl, { id: 'bench-1', service: 'bench', port: upstreamPort });
-  const url = `${portico.publicUrl}${BENCH_PATH}`;
   const problem = await probe(url, UPSTREAM_BODY);
   if (problem) throw new Error(`Portico does not proxy: ${problem}`);
   // Start-up and warm-up are in the profile too; a long measured run keeps them a small share.

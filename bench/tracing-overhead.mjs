@@ -11,20 +11,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BENCH_PATH } from './lib/contenders.mjs';
+import { measuredRun, startBenchUpstream, startRoutedPortico } from './lib/bare-proxy.mjs';
 import { wrk } from './lib/load.mjs';
-import { startNginxUpstream } from './lib/nginx.mjs';
-import { PORTICO_CLI, registerInstance, startPortico, waitUntilRoutable } from './lib/portico.mjs';
-import {
-  canPin,
-  cpuSeconds,
-  freePort,
-  LOAD_CORE,
-  PROXY_CORE,
-  stopAll,
-  stopEverythingOnExit,
-} from './lib/processes.mjs';
-import { UPSTREAM_BODY, waitUntilServing } from './lib/upstream.mjs';
+import { PORTICO_CLI } from './lib/portico.mjs';
+import { canPin, stopAll, stopEverythingOnExit } from './lib/processes.mjs';
+import { median } from './lib/stats.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +28,6 @@ const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const WORK_DIR = fileURLToPath(new URL('./.work/tracing-overhead', import.meta.url));
 const log = (line) => process.stdout.write(`${line}\n`);
-const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 
 stopEverythingOnExit();
 rmSync(WORK_DIR, { recursive: true, force: true });
@@ -65,36 +55,24 @@ try {
       env: { PORTICO_TRACING_ENABLED: 'true', PORTICO_OTLP_ENDPOINT: endpoint },
     },
   ];
-  const upstreamPort = await freePort();
-  const upstream = startNginxUpstream({ workDir: WORK_DIR, port: upstreamPort, body: UPSTREAM_BODY, core: LOAD_CORE });
-  await waitUntilServing(upstream, upstreamPort);
+  const upstreamPort = await startBenchUpstream(WORK_DIR);
   for (const setting of settings) {
-    const portico = await startPortico({
-      workDir: WORK_DIR,
-      core: PROXY_CORE,
+    const { portico, url } = await startRoutedPortico(WORK_DIR, upstreamPort, {
       cli: setting.cli,
       name: `portico (${setting.name})`,
       extraEnv: { PORTICO_LOG_LEVEL: 'warn', ...setting.env },
     });
-    await registerInstance(portico.adminUrl, { id: 'bench-1', service: 'bench', port: upstreamPort });
-    setting.url = `${portico.publicUrl}${BENCH_PATH}`;
+    setting.url = url;
     setting.pid = portico.handle.child.pid;
     setting.figures = [];
-    await waitUntilRoutable(setting.url, UPSTREAM_BODY);
     await wrk.run({ url: setting.url, connections: 50, seconds: 2 });
   }
   for (let round = 1; round <= rounds; round++) {
     // Each round starts with the next setting, so none always runs first or after the same one.
     for (let i = 0; i < settings.length; i++) {
       const setting = settings[(i + round) % settings.length];
-      const cpuBefore = cpuSeconds(setting.pid);
-      const result = await wrk.run({ url: setting.url, connections: 50, seconds });
-      const cpu = cpuSeconds(setting.pid) - cpuBefore;
-      const figure = {
-        perSecond: result.requests / result.seconds,
-        cpuMicros: (cpu * 1e6) / result.requests,
-        p99: result.latencyMs.p99,
-      };
+      const { result, perSecond, cpuMicros } = await measuredRun(setting.url, setting.pid, seconds);
+      const figure = { perSecond, cpuMicros, p99: result.latencyMs.p99 };
       setting.figures.push(figure);
       const errors = result.errors > 0 ? ` (${result.errorDetail})` : '';
       log(

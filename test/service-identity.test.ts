@@ -202,7 +202,7 @@ describe('identity assertions from the gateway to services', () => {
 
   it('refuses forged, replayed, expired and tampered assertions from a caller that bypasses the gateway', async () => {
     // The service fetched the keys when it started, before the test published its own; it asks
-    // again for the unknown kid once its refetch cooldown has passed.
+    // again for the unknown kid when its refetch cooldown ends.
     await waitUntil(
       async () => (await direct('idorders', '/orders/1', { [ASSERTION_HEADER]: await mint({}) })).status === 200,
       10_000,

@@ -3,7 +3,7 @@ import { PorticoError } from '../errors.js';
 
 /** Settings of an {@link AssertionKeys}. */
 export interface AssertionKeysOptions {
-  /** Shortest time between two fetches prompted by unknown key ids; default 3 s. */
+  /** Shortest time between two fetches prompted by unknown key ids; default 1 s. */
   cooldownMs?: number;
   /** Age after which the keys are fetched again in the background; default 5 min. */
   maxAgeMs?: number;
@@ -14,8 +14,10 @@ export interface AssertionKeysOptions {
 /**
  * The gateways' public keys, fetched from the registry's JWKS. A key id it does not know makes
  * it fetch again (a gateway restarted with a new key), at most once per cooldown so a stream of
- * forged ids cannot turn into a stream of fetches. Keys are refreshed in the background once
- * old, and kept when the registry is away (last-known-good, DESIGN principle 5).
+ * forged ids cannot turn into a stream of fetches. An unknown id inside the cooldown waits for
+ * the fetch that ends it rather than being refused: a gateway that restarts moments after the
+ * last fetch must not have its first requests turned away. Keys are refreshed in the background
+ * once old, and kept when the registry is away (last-known-good, DESIGN principle 5).
  *
  * @example
  * ```ts
@@ -28,6 +30,7 @@ export class AssertionKeys {
   #fetchedAt = 0;
   #attemptedAt = Number.NEGATIVE_INFINITY;
   #fetching: Promise<boolean> | undefined;
+  #deferred: Promise<boolean> | undefined;
   readonly #cooldownMs: number;
   readonly #maxAgeMs: number;
   readonly #timeoutMs: number;
@@ -36,7 +39,7 @@ export class AssertionKeys {
     readonly url: string,
     options: AssertionKeysOptions = {},
   ) {
-    this.#cooldownMs = options.cooldownMs ?? 3_000;
+    this.#cooldownMs = options.cooldownMs ?? 1_000;
     this.#maxAgeMs = options.maxAgeMs ?? 300_000;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
   }
@@ -57,11 +60,22 @@ export class AssertionKeys {
       if (now - this.#fetchedAt > this.#maxAgeMs) void this.#refresh();
       return known;
     }
-    if (this.#fetching === undefined && now - this.#attemptedAt < this.#cooldownMs) return undefined;
-    if (!(await this.#refresh())) {
+    const wait = this.#attemptedAt + this.#cooldownMs - now;
+    const fetched = this.#fetching ?? (wait > 0 ? this.#refreshAfter(wait) : this.#refresh());
+    if (!(await fetched)) {
       throw new PorticoError('SERVICE_UNAVAILABLE', "cannot fetch the gateways' assertion keys from the registry");
     }
     return this.#keys.get(kid);
+  }
+
+  /** One fetch when the cooldown ends, shared by every unknown id that arrives before it. */
+  #refreshAfter(ms: number): Promise<boolean> {
+    this.#deferred ??= new Promise<void>((resolve) => setTimeout(resolve, ms).unref())
+      .then(() => this.#refresh())
+      .finally(() => {
+        this.#deferred = undefined;
+      });
+    return this.#deferred;
   }
 
   #refresh(): Promise<boolean> {

@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '@portico/sdk';
-import type { Dispatcher } from 'undici';
 import { sendError } from '../http/envelope-response.js';
 import { type ObservedResponse, observed } from '../http/observed-response.js';
 import type { RequestTrace } from '../tracing/request-trace.js';
@@ -25,20 +24,14 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 /** Errors that prove the request never left the gateway: safe to send anywhere else. */
 const NEVER_SENT = new Set([
   'ECONNREFUSED',
-  'UND_ERR_CONNECT_TIMEOUT',
+  'PORTICO_CONNECT_TIMEOUT',
   'ENOTFOUND',
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EAI_AGAIN',
-  'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED',
+  'PORTICO_POOL_CLOSED',
 ]);
-const TIMEOUTS = new Set([
-  'PORTICO_TRY_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
+const TIMEOUTS = new Set(['PORTICO_TRY_TIMEOUT', 'PORTICO_BODY_TIMEOUT', 'PORTICO_CONNECT_TIMEOUT']);
 
 /**
  * One request through the gateway: tries an instance, and when a try fails before any answer
@@ -140,15 +133,15 @@ export class ProxyExchange {
     return true;
   }
 
-  onTryData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onTryData(attempt: UpstreamTry, chunk: Buffer): void {
     if (this.cacheChunks) {
       this.cacheBytes += chunk.length;
       if (this.cacheBytes > this.route.policy.fallback.maxEntryBytes) this.cacheChunks = undefined;
       else this.cacheChunks.push(chunk);
     }
     if (!this.res.write(chunk)) {
-      controller.pause();
-      this.res.once('drain', () => controller.resume());
+      attempt.pause();
+      this.res.once('drain', () => attempt.resume());
     }
   }
 
@@ -231,15 +224,7 @@ export class ProxyExchange {
       attempt.span = this.trace.startTry(upstream, this.attempts, this.method, path, this.headers);
     }
     attempt.dispatch(
-      {
-        path,
-        method: this.method as Dispatcher.HttpMethod,
-        headers: this.headers,
-        body: this.body,
-        // Our own timer bounds the wait for headers precisely; undici's is only a backstop.
-        headersTimeout: policy.tryTimeoutMs + 1_000,
-        bodyTimeout: policy.tryTimeoutMs,
-      },
+      { path, method: this.method, headers: this.headers, body: this.body, bodyTimeoutMs: policy.tryTimeoutMs },
       Math.max(1, Math.min(policy.tryTimeoutMs, this.deadline - now)),
     );
   }

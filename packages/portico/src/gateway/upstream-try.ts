@@ -1,26 +1,33 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { TrySpan } from '../tracing/try-span.js';
 import type { ProxyExchange } from './proxy-exchange.js';
 import type { Upstream } from './upstream.js';
+import {
+  RESPONSE_REFUSED,
+  type ResponseHandler,
+  type UpstreamCall,
+  type UpstreamRequest,
+} from './upstream-client/upstream-connection.js';
 
 /** Why the gateway itself ended a try; each is told apart from an upstream's own failure. */
 export const TRY_TIMEOUT = Object.assign(new Error('the instance did not answer in time'), {
   code: 'PORTICO_TRY_TIMEOUT',
 });
-export const RETRYING = new Error('answer discarded: retrying elsewhere');
+/** A 5xx answer the exchange refused in order to retry elsewhere. */
+export const RETRYING = RESPONSE_REFUSED;
 export const CLIENT_GONE = Object.assign(new Error('client closed the connection'), { code: 'PORTICO_CLIENT_GONE' });
 
 /**
- * One try of a request on one upstream: undici's dispatch handler. It owns the per-try timer
- * (precise: undici's own timers tick in half seconds) and hands everything else to its
- * exchange, which decides whether to stream, retry or answer with an error. A try's late
- * callbacks can never touch another try, because each try is its own handler.
+ * One try of a request on one upstream: the handler of one call on the upstream's connection
+ * pool. It owns the per-try timer (until the response head arrives) and hands everything else
+ * to its exchange, which decides whether to stream, retry or answer with an error. A try's late
+ * callbacks can never touch another try, because each try is its own handler, and once settled
+ * it no longer controls the connection, which may already carry another request.
  */
-export class UpstreamTry implements Dispatcher.DispatchHandler {
-  controller: Dispatcher.DispatchController | undefined;
+export class UpstreamTry implements ResponseHandler {
   /** This try's span; set by the exchange only when tracing is on. */
   span: TrySpan | undefined;
+  private call: UpstreamCall | undefined;
   private timer: NodeJS.Timeout | undefined;
   private settled = false;
   /** `performance.now()` at dispatch: the start of the upstream latency. */
@@ -31,41 +38,36 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
     readonly upstream: Upstream,
   ) {}
 
-  /** Dispatches; the timer runs until the response headers arrive. */
-  dispatch(options: Dispatcher.DispatchOptions, timeoutMs: number): void {
+  /** Sends the request; the timer runs until the response head arrives. */
+  dispatch(request: UpstreamRequest, timeoutMs: number): void {
     this.upstream.outstanding++;
     this.upstream.tries++;
     this.startedAt = performance.now();
     this.timer = setTimeout(() => this.abort(TRY_TIMEOUT), timeoutMs);
-    this.upstream.pool.dispatch(options, this);
+    this.call = this.upstream.pool.dispatch(request, this);
   }
 
   abort(reason: Error): void {
-    if (this.controller) this.controller.abort(reason);
-    else this.pendingAbort = reason;
+    if (!this.settled) this.call?.abort(reason);
   }
 
-  private pendingAbort: Error | undefined;
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.pendingAbort) controller.abort(this.pendingAbort);
+  /** Holds the upstream's body back while the caller's connection is full. */
+  pause(): void {
+    if (!this.settled) this.call?.pause();
   }
 
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    statusMessage?: string,
-  ): void {
-    if (statusCode < 200) return;
+  resume(): void {
+    if (!this.settled) this.call?.resume();
+  }
+
+  onResponseStart(statusCode: number, headers: IncomingHttpHeaders, statusMessage: string): boolean {
     clearTimeout(this.timer);
     if (this.span !== undefined) this.span.answered(statusCode);
-    if (!this.exchange.onTryResponse(this, statusCode, headers, statusMessage)) controller.abort(RETRYING);
+    return this.exchange.onTryResponse(this, statusCode, headers, statusMessage);
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.exchange.onTryData(controller, chunk);
+  onResponseData(chunk: Buffer): void {
+    this.exchange.onTryData(this, chunk);
   }
 
   onResponseEnd(): void {
@@ -73,7 +75,7 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
     if (this.settle()) this.exchange.onTryEnd();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onResponseError(error: Error): void {
     clearTimeout(this.timer);
     // A discarded 5xx was recorded when it arrived; it is not an error of the transport.
     if (this.span !== undefined) this.endSpan(error === RETRYING ? undefined : error);

@@ -1,5 +1,5 @@
 import type { Instance } from '@portico/sdk';
-import { Pool } from 'undici';
+import { ConnectionPool } from './upstream-client/connection-pool.js';
 
 /** Connection settings of one upstream's pool. */
 export interface PoolSettings {
@@ -13,7 +13,7 @@ export interface PoolSettings {
  * ejected by outlier detection, or failing its active health check.
  */
 export class Upstream {
-  private connections: Pool | undefined;
+  private connections: ConnectionPool | undefined;
   /** Prepended to the forwarded path; empty for a root base path, so no double slash appears. */
   readonly pathPrefix: string;
   readonly address: string;
@@ -39,13 +39,12 @@ export class Upstream {
 
   /**
    * The keep-alive pool, made on the first request: a gateway that knows 10,000 instances but
-   * talks to a few should not hold 10,000 pools (each costs ~18 KiB of heap).
+   * talks to a few holds pools (and sockets) only for those few.
    */
-  get pool(): Pool {
-    this.connections ??= new Pool(`http://${this.address}`, {
+  get pool(): ConnectionPool {
+    this.connections ??= new ConnectionPool(this.instance.host.replace(/^\[(.*)\]$/, '$1'), this.instance.port, {
       connections: this.settings.connectionsPerUpstream,
-      connect: { timeout: this.settings.connectTimeoutMs },
-      pipelining: 1,
+      connectTimeoutMs: this.settings.connectTimeoutMs,
     });
     return this.connections;
   }
@@ -57,7 +56,7 @@ export class Upstream {
 
   /** Lets in-flight requests finish, then closes the connections. */
   close(): Promise<void> {
-    return this.connections ? this.connections.close().catch(() => undefined) : Promise.resolve();
+    return this.connections ? this.connections.close() : Promise.resolve();
   }
 }
 

@@ -1,6 +1,8 @@
 import type { HealthCheckSpec } from '@portico/sdk';
 import type { Upstream } from '../upstream.js';
 
+const PROBE_TIMEOUT = new Error('the health check timed out');
+
 /** The defaults of a declared health check. */
 const DEFAULTS = { intervalSeconds: 10, timeoutMs: 2_000, healthyThreshold: 2, unhealthyThreshold: 3 };
 
@@ -35,20 +37,8 @@ export class ActiveHealthCheck {
 
   /** One probe; exposed for tests and for an immediate check. */
   async probe(): Promise<void> {
-    let ok = false;
-    try {
-      const { statusCode, body } = await this.upstream.pool.request({
-        method: 'GET',
-        path: this.spec.path,
-        headersTimeout: this.spec.timeoutMs,
-        bodyTimeout: this.spec.timeoutMs,
-        signal: AbortSignal.timeout(this.spec.timeoutMs),
-      });
-      await body.dump();
-      ok = statusCode >= 200 && statusCode < 400;
-    } catch {
-      ok = false;
-    }
+    const status = await this.statusOfProbe();
+    const ok = status >= 200 && status < 400;
     if (ok) {
       this.failures = 0;
       this.successes++;
@@ -58,6 +48,32 @@ export class ActiveHealthCheck {
       this.failures++;
       if (this.upstream.healthy && this.failures >= this.spec.unhealthyThreshold) this.set(false);
     }
+  }
+
+  /** The probe's status code; 0 when it failed or took longer than the timeout. */
+  private statusOfProbe(): Promise<number> {
+    return new Promise((resolve) => {
+      let status = 0;
+      const timer = setTimeout(() => call.abort(PROBE_TIMEOUT), this.spec.timeoutMs);
+      const call = this.upstream.pool.dispatch(
+        { method: 'GET', path: this.spec.path, headers: {}, body: null, bodyTimeoutMs: this.spec.timeoutMs },
+        {
+          onResponseStart: (code) => {
+            status = code;
+            return true;
+          },
+          onResponseData: () => {},
+          onResponseEnd: () => {
+            clearTimeout(timer);
+            resolve(status);
+          },
+          onResponseError: () => {
+            clearTimeout(timer);
+            resolve(0);
+          },
+        },
+      );
+    });
   }
 
   private set(healthy: boolean): void {

@@ -2,17 +2,20 @@
 // `node --cpu-prof`, then ranks the profile's frames by self time, by inclusive time, and by
 // where the code lives (Node's HTTP, undici, find-my-way, Portico, GC). Writes bench/PROFILE.md.
 // Same placement as the bench: Portico alone on core 1; wrk and the upstream on core 0.
-// Usage: node bench/profile-portico.mjs [seconds=10]   (build first: npm run build)
+// Usage: node bench/profile-portico.mjs [seconds=10] [--chain]   (build first: npm run build)
+//   --chain   profiles the full policy chain contender (bench/lib/full-chain.mjs) instead
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBenchUpstream, startRoutedPortico } from './lib/bare-proxy.mjs';
+import { startFullChainPortico } from './lib/full-chain.mjs';
 import { wrk } from './lib/load.mjs';
 import { stopAll, stopEverythingOnExit, stopProcess } from './lib/processes.mjs';
 import { UPSTREAM_BODY } from './lib/upstream.mjs';
 import { probe } from './lib/verify.mjs';
 
-const seconds = Number(process.argv[2] ?? 10);
+const chain = process.argv.includes('--chain');
+const seconds = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 10);
 const WORK_DIR = fileURLToPath(new URL('./.work/profile', import.meta.url));
 const PROFILE_DIR = join(WORK_DIR, 'cpu');
 const OUTPUT = fileURLToPath(new URL('./PROFILE.md', import.meta.url));
@@ -23,16 +26,19 @@ rmSync(WORK_DIR, { recursive: true, force: true });
 mkdirSync(PROFILE_DIR, { recursive: true });
 try {
   const upstreamPort = await startBenchUpstream(WORK_DIR);
-  const { portico, url } = await startRoutedPortico(WORK_DIR, upstreamPort, {
-    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`],
-  });
-  const problem = await probe(url, UPSTREAM_BODY);
+  const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`];
+  const { portico, url, headers } = chain
+    ? await startFullChainPortico({ workDir: WORK_DIR, upstream: { port: upstreamPort }, nodeArgs }).then(
+        (started) => ({ ...started, portico: { handle: started.handle } }),
+      )
+    : await startRoutedPortico(WORK_DIR, upstreamPort, { nodeArgs });
+  const problem = await probe(url, UPSTREAM_BODY, 20, headers);
   if (problem) throw new Error(`Portico does not proxy: ${problem}`);
   // Start-up and warm-up are in the profile too; a long measured run keeps them a small share.
-  await wrk.run({ url, connections: 50, seconds: 2 });
+  await wrk.run({ url, connections: 50, seconds: 2, headers });
   // Same clock as the profile's timestamps (CLOCK_MONOTONIC, µs): only the measured run counts.
   const window = { from: Number(process.hrtime.bigint() / 1000n) };
-  const result = await wrk.run({ url, connections: 50, seconds });
+  const result = await wrk.run({ url, connections: 50, seconds, headers });
   window.to = Number(process.hrtime.bigint() / 1000n);
   // The profile is written when the process exits normally, which SIGTERM leads to.
   await stopProcess(portico.handle, 15_000);

@@ -38,13 +38,14 @@ async function call(url, { method = 'GET', token, body } = {}) {
 }
 
 /** Starts Portico pinned to the proxy core, sets the tenant, role, user and service up, and returns its URL and headers. */
-export async function startFullChainPortico({ workDir, upstream }) {
+export async function startFullChainPortico({ workDir, upstream, nodeArgs }) {
   const configFile = join(workDir, 'full-chain.yaml');
   writeFileSync(configFile, CONFIG);
   const portico = await startPortico({
     workDir,
     core: PROXY_CORE,
     name: 'portico-full-chain',
+    ...(nodeArgs ? { nodeArgs } : {}),
     extraEnv: { PORTICO_CONFIG: configFile, PORTICO_ADMIN_PASSWORD: ADMIN_PASSWORD },
   });
   const { adminUrl, publicUrl } = portico;

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus the ones the gateway sets itself. */
 const NOT_FORWARDED = new Set([
@@ -18,9 +18,6 @@ const NOT_FORWARDED = new Set([
   'x-forwarded-host',
   'x-request-id',
 ]);
-
-/** Response headers that describe the upstream connection, not the response. */
-const HOP_BY_HOP_RESPONSE = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer'];
 
 /**
  * The headers sent upstream: the caller's, less hop-by-hop ones (and any the caller's
@@ -59,13 +56,6 @@ function isIdentityHeader(name: string): boolean {
     name.charCodeAt(0) === 120 /* x */ &&
     (name.startsWith('x-user-') || name.startsWith('x-portico-') || name === 'x-tenant-id')
   );
-}
-
-/** Strips hop-by-hop headers from an upstream response, in place. */
-export function stripResponseHopHeaders(headers: IncomingHttpHeaders): void {
-  const listed = connectionListed(headers.connection);
-  for (const name of HOP_BY_HOP_RESPONSE) delete headers[name];
-  if (listed) for (const name of listed) delete headers[name];
 }
 
 function connectionListed(value: string | string[] | undefined): Set<string> | undefined {

@@ -142,16 +142,18 @@ export function createGateway(options: GatewayOptions): Gateway {
   const outcome: ChainOutcome = {
     pass: (policed) => {
       noteCaller(policed);
-      const { req, res, route, rest, requestId, forward, trace } = policed;
-      new ProxyExchange(req, res, route, rest, requestId, exchange, forward, trace).start();
+      const { req, res, route, rest, requestId, forward, trace, answer } = policed;
+      new ProxyExchange(req, res, route, rest, requestId, exchange, forward, trace, answer).start();
     },
     deny: (policed, denial) => {
       noteCaller(policed);
+      addAnswerHeaders(policed);
       if (denial.headers)
         for (const name in denial.headers) policed.res.setHeader(name, denial.headers[name] as string);
       sendError(policed.res, policed.requestId, denial.code, denial.message, denial.details);
     },
     fail: (policed, error) => {
+      addAnswerHeaders(policed);
       options.logger.error({ err: error, requestId: policed.requestId }, 'gateway policy failed');
       sendError(policed.res, policed.requestId, 'INTERNAL_ERROR', 'the gateway could not check this request');
     },
@@ -233,6 +235,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   server.on('clientError', answerClientError);
 
   function onFinished(this: ObservedResponse): void {
+    this.exchange?.onClientClose();
     inFlight--;
     if (inFlight === 0) idle?.();
     record(this);
@@ -271,6 +274,12 @@ function noteRoute(
   seen.route = route;
   seen.service = service;
   seen.metrics = metrics;
+}
+
+/** Headers the policies that passed added to the answer, on the gateway's own (refusing) answer. */
+function addAnswerHeaders(policed: PolicyExchange): void {
+  const { answer, res } = policed;
+  if (answer !== undefined) for (const name in answer) res.setHeader(name, answer[name] as string);
 }
 
 /** The tenant and principal the policies found, for the access line. */

@@ -3,7 +3,7 @@ import type { ErrorCode } from '@portico/sdk';
 import { sendError } from '../http/envelope-response.js';
 import { type ObservedResponse, observed } from '../http/observed-response.js';
 import type { RequestTrace } from '../tracing/request-trace.js';
-import { stripResponseHopHeaders, upstreamHeaders } from './forward-headers.js';
+import { upstreamHeaders } from './forward-headers.js';
 import { type CachedResponse, isCacheable } from './resilience/fallback-cache.js';
 import type { OutlierDetector } from './resilience/outlier-detector.js';
 import type { ServiceRoute } from './routing-table.js';
@@ -71,6 +71,8 @@ export class ProxyExchange {
     private readonly forward?: Record<string, string>,
     /** The request's spans; only when tracing is on. */
     private readonly trace?: RequestTrace,
+    /** Headers the policies add to the answer (rate-limit state); the service's own win. */
+    private readonly answer?: Record<string, string>,
   ) {
     this.method = req.method as string;
     this.idempotent = IDEMPOTENT.has(this.method);
@@ -83,16 +85,13 @@ export class ProxyExchange {
     const length = this.req.headers['content-length'];
     // An unread body is discarded by Node once the answer is sent, so the caller reads the 413.
     if (length !== undefined && Number(length) > this.context.maxBodyBytes) {
-      sendError(
-        this.res,
-        this.requestId,
-        'PAYLOAD_TOO_LARGE',
-        `the body is larger than ${this.context.maxBodyBytes} bytes`,
-      );
+      this.sendEnvelope('PAYLOAD_TOO_LARGE', `the body is larger than ${this.context.maxBodyBytes} bytes`);
       return;
     }
     this.route.active++;
-    this.res.once('close', this.onClientClose);
+    // The gateway's server tells an observed response's exchange when it closes: no listener per request.
+    if (this.seen !== undefined) this.seen.exchange = this;
+    else this.res.once('close', this.onClientClose);
     const now = Date.now();
     this.deadline = now + this.route.policy.totalTimeoutMs;
     if (!this.route.breaker.allow(now)) {
@@ -121,8 +120,12 @@ export class ProxyExchange {
       this.cacheChunks = [];
       this.cacheHead = [status, { ...headers }];
     }
-    stripResponseHopHeaders(headers);
+    // The client already left out hop-by-hop headers (see ResponseParser).
     headers['x-request-id'] = this.requestId;
+    const answer = this.answer;
+    if (answer !== undefined) {
+      for (const name in answer) if (headers[name] === undefined) headers[name] = answer[name];
+    }
     const security = this.context.securityHeaders;
     for (let i = 0; i < security.length; i++) {
       const [name, value] = security[i] as readonly [string, string];
@@ -167,7 +170,7 @@ export class ProxyExchange {
     if (error === RETRYING) return;
     const now = Date.now();
     if (this.body?.tooLarge || error instanceof BodyTooLargeError) {
-      sendError(this.res, this.requestId, 'PAYLOAD_TOO_LARGE', 'the body is larger than the limit');
+      this.sendEnvelope('PAYLOAD_TOO_LARGE', 'the body is larger than the limit');
       this.finish();
       return;
     }
@@ -278,13 +281,12 @@ export class ProxyExchange {
     if (countAsFailure) this.route.breaker.onFailure(now);
     const cached = this.method === 'GET' ? this.route.cache?.lookup(this.cacheKey(), now) : undefined;
     if (cached) this.sendCached(cached, now);
-    else sendError(this.res, this.requestId, code, message);
+    else this.sendEnvelope(code, message);
     this.finish();
   }
 
   private sendCached(cached: CachedResponse, now: number): void {
-    const headers: IncomingHttpHeaders = { ...cached.headers };
-    stripResponseHopHeaders(headers);
+    const headers: IncomingHttpHeaders = { ...cached.headers, ...this.answer };
     headers['x-request-id'] = this.requestId;
     headers['x-portico-cache'] = 'stale';
     headers.age = String(Math.floor((now - cached.storedAt) / 1000));
@@ -294,11 +296,19 @@ export class ProxyExchange {
     this.res.end(cached.body);
   }
 
+  /** The gateway's own answer, with the policies' headers (rare path: setHeader is fine here). */
+  private sendEnvelope(code: ErrorCode, message: string): void {
+    const answer = this.answer;
+    if (answer !== undefined) for (const name in answer) this.res.setHeader(name, answer[name] as string);
+    sendError(this.res, this.requestId, code, message);
+  }
+
   private cacheKey(): string {
     return this.path;
   }
 
-  private readonly onClientClose = (): void => {
+  /** The caller's response closed: finished, or the caller left before it was. */
+  readonly onClientClose = (): void => {
     if (this.finished) return;
     this.current?.abort(CLIENT_GONE);
     this.finish();

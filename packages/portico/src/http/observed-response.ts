@@ -42,6 +42,8 @@ export class ObservedResponse<Request extends IncomingMessage = IncomingMessage>
   cacheHit = false;
   /** Milliseconds from sending the last try to its response headers; -1 when none answered. */
   upstreamMs = -1;
+  /** The forward under way, told when the response closes (the caller may have left first). */
+  exchange: { onClientClose(): void } | undefined = undefined;
   /** The envelope code of an error the gateway itself answered with. */
   errorCode: string | undefined = undefined;
 

@@ -29,6 +29,12 @@ export class PolicyExchange {
   tenant: Tenant | undefined;
   /** Headers the gateway adds to the forwarded request (the caller's same-named ones are replaced). */
   forward: Record<string, string> | undefined;
+  /**
+   * Headers the gateway adds to its answer to the caller, whoever writes that answer (lower-case
+   * names). Collected here rather than set on the response: the forward merges them into the
+   * service's headers in one pass, which Node's `setHeader` followed by `writeHead` cannot do.
+   */
+  answer: Record<string, string> | undefined;
   /** The request's spans, carried to the forward; only when tracing is on. */
   trace: RequestTrace | undefined;
   #endpoint: EndpointSpec | undefined | null = null;

@@ -13,15 +13,15 @@ function setup(config: RateLimitConfig) {
   const rateLimiter = new MemoryRateLimiter({ clock: () => now, sweepIntervalMs: 0 });
   const phase = rateLimit.compile(PUBLIC, config, { identity: undefined, rateLimiter }) as AccessPhase;
   const call = (from: { ip?: string; principal?: string; tenant?: string } = {}) => {
-    const headers: Record<string, string> = {};
-    const res = { setHeader: (name: string, value: string) => (headers[name.toLowerCase()] = value) };
     const exchange = {
       req: { socket: { remoteAddress: from.ip ?? '203.0.113.9' }, headers: {} } as unknown as IncomingMessage,
-      res: res as unknown as ServerResponse,
+      res: {} as ServerResponse,
       principal: from.principal ? ({ subject: from.principal } as Principal) : undefined,
       tenant: from.tenant ? ({ name: from.tenant } as Tenant) : undefined,
     } as unknown as PolicyExchange;
-    return { verdict: phase(exchange), headers };
+    const verdict = phase(exchange);
+    // The headers for the caller's answer are left on the exchange, for whoever writes it.
+    return { verdict, headers: exchange.answer ?? {} };
   };
   return { call, advance: (ms: number) => (now += ms) };
 }

@@ -104,11 +104,12 @@ class LimitHeaders {
   verdict(exchange: PolicyExchange, decision: RateLimitDecision): PolicyVerdict {
     const reset = String(Math.ceil(decision.resetMs / 1000));
     if (decision.allowed) {
-      const res = exchange.res;
-      res.setHeader('RateLimit-Limit', this.#limit);
-      res.setHeader('RateLimit-Remaining', String(decision.remaining));
-      res.setHeader('RateLimit-Reset', reset);
-      res.setHeader('RateLimit-Policy', this.#policy);
+      exchange.answer ??= {};
+      const answer = exchange.answer;
+      answer['ratelimit-limit'] = this.#limit;
+      answer['ratelimit-remaining'] = String(decision.remaining);
+      answer['ratelimit-reset'] = reset;
+      answer['ratelimit-policy'] = this.#policy;
       return undefined;
     }
     // Whole seconds, never 0: "retry in 0 s" invites a client to spin.

@@ -103,6 +103,14 @@ describe('ResponseParser', () => {
     expect(hinted.keepAliveHintMs).toBe(5_000);
   });
 
+  it('reads hop-by-hop headers for the framing and hands none of them on', () => {
+    const parsed = parse(
+      'HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\nKeep-Alive: timeout=9\r\nX-Hop: 1\r\nProxy-Connection: x\r\nUpgrade: h2c\r\nTrailer: x-t\r\nTransfer-Encoding: chunked\r\nX-Kept: 2\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+    );
+    expect(parsed.heads[0]?.headers).toEqual({ 'x-kept': '2' });
+    expect(parsed).toMatchObject({ body: 'ok', keepAlive: true, keepAliveHintMs: 9_000 });
+  });
+
   it('keeps repeated headers as lists, and refuses nothing an ordinary server sends', () => {
     const parsed = parse(
       'HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nVary: x\r\nVary: y\r\nContent-Length: 0\r\nContent-Length: 0\r\nX-Latin: caf\xe9\r\n\r\n',

@@ -43,8 +43,10 @@ const HEX = /^[0-9a-fA-F]{1,12}$/;
  * another into the caller's connection: a malformed status line, a header name that is not a
  * token, control characters, obs-fold, conflicting `Content-Length`s and bad chunk framing are
  * all refused with `PORTICO_BAD_RESPONSE`, and the connection is not reused after them. When
- * `Transfer-Encoding` is present it decides the framing (`Content-Length` is dropped) and the
- * connection closes afterwards, as RFC 9112 §6.3 asks.
+ * `Transfer-Encoding` is present it decides the framing (`Content-Length` is dropped, and when
+ * both were sent the connection closes afterwards, as RFC 9112 §6.3 asks). Hop-by-hop headers
+ * (`Connection` and those it names, `Keep-Alive`, `Transfer-Encoding`, …) are read for the
+ * framing and never handed on: a proxy must not forward them.
  *
  * @example
  * ```ts
@@ -202,6 +204,8 @@ export class ResponseParser {
     const headers: IncomingHttpHeaders = {};
     let count = 0;
     let connection: string | undefined;
+    let encoding: string | undefined;
+    let keepAlive: string | undefined;
     while (i < length) {
       if (++count > MAX_HEADERS) this.#bad('response has too many headers');
       // Name: token characters up to the colon (a line starting with whitespace, obs-fold, has none).
@@ -224,6 +228,13 @@ export class ResponseParser {
       }
       const value = text.slice(valueStart, valueEnd);
       i += 2;
+      if (isHopByHop(name)) {
+        // About this connection, not the response: read for the framing, never passed on.
+        if (name === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
+        else if (name === 'transfer-encoding') encoding = encoding === undefined ? value : `${encoding},${value}`;
+        else if (name === 'keep-alive') keepAlive = value;
+        continue;
+      }
       // An own property only: "__proto__" or "constructor" must not reach Object.prototype.
       const prior = headers[name];
       if (typeof prior === 'string') {
@@ -232,7 +243,6 @@ export class ResponseParser {
         } else headers[name] = [prior, value];
       } else if (Array.isArray(prior)) prior.push(value);
       else if (name !== '__proto__') headers[name] = value;
-      if (name === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
     }
     const end = headEnd + 4;
     if (status < 200) {
@@ -240,34 +250,34 @@ export class ResponseParser {
       // 100 Continue, 102, 103 Early Hints: interim; the final head follows.
       return end;
     }
-    this.#connectionSettings(statusLine[7] === '0', connection, headers['keep-alive']);
-    this.#frame(status, headers);
+    this.#connectionSettings(statusLine[7] === '0', connection, keepAlive);
+    if (connection !== undefined) dropListed(headers, connection);
+    this.#frame(status, headers, encoding);
     this.sink.onHead(status, statusLine.length > 13 ? statusLine.slice(13) : '', headers);
     if (this.#state === State.Done) this.sink.onComplete();
     return end;
   }
 
-  #connectionSettings(http10: boolean, connection: string | undefined, keepAlive: string | string[] | undefined): void {
+  #connectionSettings(http10: boolean, connection: string | undefined, keepAlive: string | undefined): void {
     const tokens = connection?.toLowerCase();
     if (tokens?.includes('close')) this.keepAlive = false;
     else if (http10) this.keepAlive = tokens?.includes('keep-alive') === true;
-    if (typeof keepAlive === 'string') {
+    if (keepAlive !== undefined) {
       const match = /timeout\s*=\s*(\d+)/i.exec(keepAlive);
       if (match) this.keepAliveHintMs = Number(match[1]) * 1000;
     }
   }
 
   /** Chooses how the body is delimited (RFC 9112 §6.3). */
-  #frame(status: number, headers: IncomingHttpHeaders): void {
+  #frame(status: number, headers: IncomingHttpHeaders, encoding: string | undefined): void {
     if (this.#noBody || status === 204 || status === 304) {
       this.#state = State.Done;
       return;
     }
-    const encoding = headers['transfer-encoding'];
     if (encoding !== undefined) {
       const framedBothWays = headers['content-length'] !== undefined;
       delete headers['content-length'];
-      const codings = (Array.isArray(encoding) ? encoding.join(',') : encoding).toLowerCase().split(',');
+      const codings = encoding.toLowerCase().split(',');
       const chunked = (codings[codings.length - 1] as string).trim() === 'chunked';
       this.#state = chunked ? State.ChunkSize : State.UntilClose;
       // Not chunked: the body runs until close. Framed both ways: suspect; served, then closed.
@@ -317,6 +327,33 @@ export class ResponseParser {
   #bad(what: string): never {
     this.keepAlive = false;
     throw new UpstreamError('PORTICO_BAD_RESPONSE', `bad response from the upstream: ${what}`);
+  }
+}
+
+/**
+ * RFC 9110 §7.6.1: headers about one connection, which a proxy must not pass on; `length` first,
+ * so most names are ruled out by one comparison.
+ */
+function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 7:
+      return name === 'trailer' || name === 'upgrade';
+    case 10:
+      return name === 'connection' || name === 'keep-alive';
+    case 16:
+      return name === 'proxy-connection';
+    case 17:
+      return name === 'transfer-encoding';
+    default:
+      return false;
+  }
+}
+
+/** Removes the headers `Connection` names as hop-by-hop (rare: the value is usually keep-alive or close). */
+function dropListed(headers: IncomingHttpHeaders, connection: string): void {
+  for (const token of connection.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name !== '' && name !== 'close' && name !== 'keep-alive') delete headers[name];
   }
 }
 

@@ -137,19 +137,17 @@ export class ProxyExchange {
   }
 
   onTryData(attempt: UpstreamTry, chunk: Buffer): void {
-    if (this.cacheChunks) {
-      this.cacheBytes += chunk.length;
-      if (this.cacheBytes > this.route.policy.fallback.maxEntryBytes) this.cacheChunks = undefined;
-      else this.cacheChunks.push(chunk);
-    }
+    if (this.cacheChunks) this.keepForCache(chunk);
     if (!this.res.write(chunk)) {
       attempt.pause();
       this.res.once('drain', () => attempt.resume());
     }
   }
 
-  onTryEnd(): void {
-    this.res.end();
+  /** The answer is complete; `last` is its final body piece, written with the end in one step. */
+  onTryEnd(last: Buffer | undefined): void {
+    if (last !== undefined && this.cacheChunks) this.keepForCache(last);
+    this.res.end(last);
     if (this.cacheChunks && this.cacheHead && this.route.cache) {
       const [status, headers] = this.cacheHead;
       this.route.cache.store(this.cacheKey(), {
@@ -160,6 +158,12 @@ export class ProxyExchange {
       });
     }
     this.finish();
+  }
+
+  private keepForCache(chunk: Buffer): void {
+    this.cacheBytes += chunk.length;
+    if (this.cacheBytes > this.route.policy.fallback.maxEntryBytes) this.cacheChunks = undefined;
+    else this.cacheChunks?.push(chunk);
   }
 
   onTryError(attempt: UpstreamTry, error: Error): void {

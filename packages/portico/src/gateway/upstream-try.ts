@@ -70,9 +70,9 @@ export class UpstreamTry implements ResponseHandler {
     this.exchange.onTryData(this, chunk);
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(last: Buffer | undefined): void {
     if (this.span !== undefined) this.endSpan(undefined);
-    if (this.settle()) this.exchange.onTryEnd();
+    if (this.settle()) this.exchange.onTryEnd(last);
   }
 
   onResponseError(error: Error): void {

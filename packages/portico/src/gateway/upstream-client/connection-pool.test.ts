@@ -82,7 +82,10 @@ function send(
           outcome.body += chunk.toString('latin1');
           hooks.onData?.(call);
         },
-        onResponseEnd: () => resolve(outcome),
+        onResponseEnd: (last) => {
+          if (last !== undefined) outcome.body += last.toString('latin1');
+          resolve(outcome);
+        },
         onResponseError: (error) => {
           outcome.error = { code: (error as { code?: string }).code, message: error.message };
           resolve(outcome);
@@ -216,6 +219,33 @@ describe('ConnectionPool', () => {
     expect(aborted.error?.code).toBe('GAVE_UP');
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(silent.sockets[0]?.destroyed || silent.sockets[0]?.readableEnded).toBe(true);
+  });
+
+  it('hands the final body piece over with the end, and streams the earlier ones as they are read', async () => {
+    const upstream = await rawServer((socket, input) => {
+      if (!input.endsWith('\r\n\r\n')) return;
+      socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n');
+      setTimeout(() => socket.write('4\r\nlast\r\n0\r\n\r\n'), 30);
+    });
+    const pieces: string[] = [];
+    let last: string | undefined;
+    await new Promise<void>((resolve, reject) => {
+      pool(upstream.port).dispatch(
+        { method: 'GET', path: '/', headers: {}, body: null, bodyTimeoutMs: 5_000 },
+        {
+          onResponseStart: () => true,
+          // The first piece arrives before the rest is even sent: it is not held back.
+          onResponseData: (chunk) => pieces.push(chunk.toString()),
+          onResponseEnd: (end) => {
+            last = end?.toString();
+            resolve();
+          },
+          onResponseError: reject,
+        },
+      );
+    });
+    expect(pieces).toEqual(['first']);
+    expect(last).toBe('last');
   });
 
   it('holds the body back while paused, and resumes', async () => {

@@ -250,18 +250,21 @@ export class ResponseParser {
       // 100 Continue, 102, 103 Early Hints: interim; the final head follows.
       return end;
     }
-    this.#connectionSettings(statusLine[7] === '0', connection, keepAlive);
-    if (connection !== undefined) dropListed(headers, connection);
+    // Nearly always exactly "keep-alive" or "close": the list is split only when it is not.
+    const tokens = connection === undefined ? NO_TOKENS : connectionTokens(connection.toLowerCase());
+    if (tokens.length > 1 || (tokens.length === 1 && tokens[0] !== 'keep-alive' && tokens[0] !== 'close')) {
+      for (const name of tokens) if (name !== 'keep-alive' && name !== 'close') delete headers[name];
+    }
+    this.#connectionSettings(statusLine[7] === '0', tokens, keepAlive);
     this.#frame(status, headers, encoding);
     this.sink.onHead(status, statusLine.length > 13 ? statusLine.slice(13) : '', headers);
     if (this.#state === State.Done) this.sink.onComplete();
     return end;
   }
 
-  #connectionSettings(http10: boolean, connection: string | undefined, keepAlive: string | undefined): void {
-    const tokens = connection?.toLowerCase();
-    if (tokens?.includes('close')) this.keepAlive = false;
-    else if (http10) this.keepAlive = tokens?.includes('keep-alive') === true;
+  #connectionSettings(http10: boolean, tokens: readonly string[], keepAlive: string | undefined): void {
+    if (tokens.includes('close')) this.keepAlive = false;
+    else if (http10) this.keepAlive = tokens.includes('keep-alive');
     if (keepAlive !== undefined) {
       const match = /timeout\s*=\s*(\d+)/i.exec(keepAlive);
       if (match) this.keepAliveHintMs = Number(match[1]) * 1000;
@@ -349,12 +352,18 @@ function isHopByHop(name: string): boolean {
   }
 }
 
-/** Removes the headers `Connection` names as hop-by-hop (rare: the value is usually keep-alive or close). */
-function dropListed(headers: IncomingHttpHeaders, connection: string): void {
-  for (const token of connection.split(',')) {
-    const name = token.trim().toLowerCase();
-    if (name !== '' && name !== 'close' && name !== 'keep-alive') delete headers[name];
-  }
+const NO_TOKENS: readonly string[] = [];
+const KEEP_ALIVE: readonly string[] = ['keep-alive'];
+const CLOSE: readonly string[] = ['close'];
+
+/** The options of a lower-cased `Connection` value (the two usual ones without splitting). */
+function connectionTokens(value: string): readonly string[] {
+  if (value === 'keep-alive') return KEEP_ALIVE;
+  if (value === 'close') return CLOSE;
+  return value
+    .split(',')
+    .map((token) => token.trim())
+    .filter((token) => token !== '');
 }
 
 function byteTable(allowed: (byte: number) => boolean): Uint8Array {

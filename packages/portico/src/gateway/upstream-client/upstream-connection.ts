@@ -23,7 +23,11 @@ export interface ResponseHandler {
   /** False refuses the answer (a 5xx to retry elsewhere): the connection is dropped. */
   onResponseStart(status: number, headers: IncomingHttpHeaders, statusMessage: string): boolean;
   onResponseData(chunk: Buffer): void;
-  onResponseEnd(): void;
+  /**
+   * The response is complete. `last` is its final piece of body when that came in the same read
+   * as the end: written together with the end, it saves the caller's socket a separate step.
+   */
+  onResponseEnd(last: Buffer | undefined): void;
   /** Called at most once, and never after `onResponseEnd`. */
   onResponseError(error: Error): void;
 }
@@ -74,6 +78,8 @@ export class UpstreamConnection implements ResponseSink, UpstreamCall {
   #completed = false;
   #timerArmed = false;
   #paused = false;
+  /** The body piece read last, held until the read is parsed: it may be the final one. */
+  #held: Buffer | undefined;
   /** When it went back to the pool (ms since epoch). */
   idleSince = 0;
   /** How long it may sit idle before it is closed. */
@@ -154,7 +160,17 @@ export class UpstreamConnection implements ResponseSink, UpstreamCall {
   }
 
   onBody(chunk: Buffer): void {
-    this.#handler?.onResponseData(chunk);
+    const held = this.#held;
+    this.#held = chunk;
+    if (held !== undefined) this.#handler?.onResponseData(held);
+  }
+
+  /** Hands on the held piece: the read ended without ending the body (a streamed answer stays prompt). */
+  #flushHeld(): void {
+    const held = this.#held;
+    if (held === undefined) return;
+    this.#held = undefined;
+    this.#handler?.onResponseData(held);
   }
 
   onComplete(): void {
@@ -182,8 +198,12 @@ export class UpstreamConnection implements ResponseSink, UpstreamCall {
       this.#fail(error as Error);
       return;
     }
-    if (this.#completed) this.#settle();
-    else if (!this.#timerArmed && !this.#paused && this.#parser.inBody && this.#request !== undefined) {
+    if (this.#completed) {
+      this.#settle();
+      return;
+    }
+    this.#flushHeld();
+    if (!this.#timerArmed && !this.#paused && this.#parser.inBody && this.#request !== undefined) {
       // Armed only when a body spans several reads: a small answer costs no timer.
       this.#timerArmed = true;
       this.socket.setTimeout(this.#request.bodyTimeoutMs);
@@ -276,6 +296,8 @@ export class UpstreamConnection implements ResponseSink, UpstreamCall {
     const handler = this.#handler;
     if (handler === undefined) return;
     this.#handler = undefined;
+    const last = this.#held;
+    this.#held = undefined;
     if (this.#timerArmed) {
       this.#timerArmed = false;
       this.socket.setTimeout(0);
@@ -291,7 +313,7 @@ export class UpstreamConnection implements ResponseSink, UpstreamCall {
     } else {
       this.socket.destroy();
     }
-    handler.onResponseEnd();
+    handler.onResponseEnd(last);
   }
 
   /** The exchange failed: the socket cannot be trusted to be in step any more, so it closes. */
@@ -299,6 +321,7 @@ export class UpstreamConnection implements ResponseSink, UpstreamCall {
     const handler = this.#handler;
     if (handler === undefined) return;
     this.#handler = undefined;
+    this.#held = undefined;
     this.#stopBody(true);
     this.#request = undefined;
     this.socket.destroy();

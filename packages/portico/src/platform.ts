@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
-import { createAdminServer } from './admin/admin-server.js';
+import type { AdminPort } from './admin/admin-port.js';
 import type { PorticoConfig } from './config/schema.js';
 import { startAssertions } from './gateway/assertions/index.js';
 import { balancerFactory } from './gateway/balancers/index.js';
@@ -12,7 +12,7 @@ import { createGateway, type Gateway, type PublicMount } from './gateway/gateway
 import { anyBreakerOpen, describeServices } from './gateway/gateway-view.js';
 import { BUILT_IN_POLICIES, policyCompiler } from './gateway/policies/index.js';
 import { createRateLimiter } from './gateway/rate-limit/index.js';
-import { servicePolicy } from './gateway/resilience/service-policy.js';
+import { servicePolicies } from './gateway/resilience/service-policy.js';
 import { RoutingTable } from './gateway/routing-table.js';
 import { PlatformHealth } from './health/platform-health.js';
 import { HttpIdentityPort } from './identity/http-identity-port.js';
@@ -89,26 +89,34 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
       ? undefined
       : await createGatewayPart(config, registry, health, logger, mounts, identityPort, tracing, metrics);
   const gateway = gatewayPart?.gateway;
-  const admin = await createAdminServer({
+  const adminServes = {
     logger,
     health,
-    registry: role === 'gateway' ? undefined : registry,
-    maxTtlSeconds: config.registry.maxTtlSeconds,
-    assertionKeySecret: config.clusterSecret,
     metrics: () => metrics.text(),
     ...(gatewayPart ? { gatewayView: () => describeServices(gatewayPart.table), routes: gatewayPart.routes } : {}),
-    ...(identity
-      ? {
-          identity: identity.identity,
-          identityWatch: { port: identity.port, secret: config.clusterSecret },
-          publicDocument: () => identity.publicApp.swagger(),
-        }
-      : {}),
-  });
+  };
+  // Each server is loaded only where it runs: a gateway-only process, which holds neither the
+  // registry nor identity, never loads Fastify (docs/deployment.md).
+  const admin: AdminPort =
+    role === 'gateway'
+      ? (await import('./admin/lean-admin-server.js')).createLeanAdminServer(adminServes)
+      : await (await import('./admin/admin-server.js')).createAdminServer({
+          ...adminServes,
+          registry,
+          maxTtlSeconds: config.registry.maxTtlSeconds,
+          assertionKeySecret: config.clusterSecret,
+          ...(identity
+            ? {
+                identity: identity.identity,
+                identityWatch: { port: identity.port, secret: config.clusterSecret },
+                publicDocument: () => identity.publicApp.swagger(),
+              }
+            : {}),
+        });
 
   if (gateway) await listen(gateway.server, config.publicPort, config.host, 'public', 'PORTICO_PUBLIC_PORT');
   try {
-    // Fastify's own listen, so its close() knows the server is listening and ends idle connections.
+    // The server's own listen: Fastify's close() then knows the server is listening and ends idle connections.
     await admin.listen({ port: config.adminPort, host: config.adminHost });
   } catch (error) {
     gateway?.server.close();
@@ -224,7 +232,7 @@ async function createGatewayPart(
   const accessLog = config.gateway.accessLog ? createAccessLog(logger) : undefined;
   const table = new RoutingTable(
     balancerFactory(config.gateway.balancer),
-    (service) => servicePolicy(config.gateway, config.services[service]),
+    servicePolicies(config.gateway, config.services),
     compileAccess,
     // Each service's metric cells are resolved once, with its route; a request only adds to them.
     (service) => gatewayMetrics.forService(service),

@@ -17,6 +17,7 @@ import { registryRoutes } from '../registry/routes.js';
 import { docsRoutes, registerOpenApi } from './docs.js';
 import { installErrorHandling } from './error-handler.js';
 import { type MetricsText, metricsRoute } from './metrics-route.js';
+import { REQUEST_AJV_OPTIONS } from './request-validation.js';
 
 /** What the admin port serves. */
 export interface AdminServerOptions {
@@ -63,8 +64,8 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
     // rather than wait out clients that keep theirs open.
     forceCloseConnections: true,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
-    // Wrong types are errors, not something to coerce; unknown fields are rejected by the schemas.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    // Shared with the lean admin server, so both refuse the same bodies with the same details.
+    ajv: { customOptions: { ...REQUEST_AJV_OPTIONS } },
     clientErrorHandler: answerClientError,
     // Instance ids may have 128 characters; find-my-way's default of 100 rejects longer ones as a bad URL.
     routerOptions: { maxParamLength: 256 },

@@ -1,16 +1,6 @@
 import { type ErrorCode, fail, PorticoError } from '@portico/sdk';
 import type { FastifyError, FastifyInstance } from 'fastify';
-
-/** Fastify's own error codes, answered with the platform's stable ones. */
-const FRAMEWORK_CODES: Record<string, [ErrorCode, string]> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: ['VALIDATION_ERROR', 'the body is not valid JSON'],
-  FST_ERR_CTP_EMPTY_JSON_BODY: ['VALIDATION_ERROR', 'the body is empty but the content type is JSON'],
-  FST_ERR_CTP_BODY_TOO_LARGE: ['PAYLOAD_TOO_LARGE', 'the body is larger than the limit'],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'],
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['VALIDATION_ERROR', 'the content-length does not match the body'],
-  FST_ERR_BAD_URL: ['VALIDATION_ERROR', 'the URL is malformed'],
-  FST_ERR_ASYNC_CONSTRAINT: ['VALIDATION_ERROR', 'the request does not match any route constraint'],
-};
+import { requestProblem, validationError } from './request-validation.js';
 
 const BY_STATUS: Record<number, ErrorCode> = {
   400: 'VALIDATION_ERROR',
@@ -32,28 +22,15 @@ const BY_STATUS: Record<number, ErrorCode> = {
 export function toPorticoError(error: FastifyError | PorticoError | Error): PorticoError {
   if (error instanceof PorticoError) return error;
   const fastifyError = error as FastifyError;
-  if (fastifyError.validation) {
-    const details = fastifyError.validation.map((issue) => ({
-      field: fieldOf(fastifyError.validationContext, issue.instancePath, issue.params),
-      message: issue.message ?? 'is invalid',
-    }));
-    return new PorticoError('VALIDATION_ERROR', 'the request is invalid', details);
-  }
+  if (fastifyError.validation) return validationError(fastifyError.validationContext, fastifyError.validation);
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
     return new PorticoError('VALIDATION_ERROR', 'the body is not valid JSON', { reason: error.message });
   }
-  const known = fastifyError.code ? FRAMEWORK_CODES[fastifyError.code] : undefined;
-  if (known) return new PorticoError(known[0], known[1]);
+  const known = fastifyError.code ? requestProblem(fastifyError.code) : undefined;
+  if (known) return known;
   const byStatus = fastifyError.statusCode ? BY_STATUS[fastifyError.statusCode] : undefined;
   if (byStatus) return new PorticoError(byStatus, fastifyError.message);
   return new PorticoError('INTERNAL_ERROR', 'an unexpected error occurred');
-}
-
-function fieldOf(context: string | undefined, instancePath: string, params: Record<string, unknown>): string {
-  const missing = typeof params.missingProperty === 'string' ? `/${params.missingProperty}` : '';
-  const extra = typeof params.additionalProperty === 'string' ? `/${params.additionalProperty}` : '';
-  const path = `${instancePath}${missing}${extra}`.replace(/^\//, '').replaceAll('/', '.');
-  return context && context !== 'body' ? `${context}.${path}` : path || '(body)';
 }
 
 /** Installs the envelope error and not-found handlers on an admin-port app. */

@@ -19,8 +19,20 @@ export function metricsRoute(app: FastifyInstance, text: MetricsText): void {
     { schema: { tags: ['observability'], summary: 'Metrics in the Prometheus text format' } },
     async (_request, reply) => {
       const { contentType, body } = await text();
-      // Every scrape must see the current values.
-      return reply.header('content-type', contentType).header('cache-control', 'no-store').send(body);
+      return reply.headers(metricsHeaders(contentType)).send(body);
     },
   );
+}
+
+/**
+ * The headers of a `/metrics` answer, from either admin server.
+ *
+ * @example
+ * ```ts
+ * res.writeHead(200, metricsHeaders(contentType)).end(body);
+ * ```
+ */
+export function metricsHeaders(contentType: string): Record<string, string> {
+  // Every scrape must see the current values.
+  return { 'content-type': contentType, 'cache-control': 'no-store' };
 }

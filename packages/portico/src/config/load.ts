@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
 import { DeclaredRouteSet, RouteConflictError } from '../gateway/declared-routes/declared-route-set.js';
 import { routePolicyProblems } from '../gateway/declared-routes/route-policy-problems.js';
 import { BUILT_IN_POLICIES, policyConfigProblems } from '../gateway/policies/index.js';
@@ -64,6 +65,15 @@ function emptyFile(): ParsedFile {
   return { data: {}, where: () => 'configuration' };
 }
 
+/**
+ * The YAML parser, loaded when there is a file to read: a process configured by `PORTICO_*`
+ * variables alone (a gateway in a container, say) never holds it (~1 MiB of heap). Synchronous
+ * like the rest of `loadConfig`, hence `require` (the package ships CommonJS too).
+ */
+function yaml(): typeof import('yaml') {
+  return createRequire(import.meta.url)('yaml') as typeof import('yaml');
+}
+
 function parseFile(absolute: string, shown: string): ParsedFile {
   let text: string;
   try {
@@ -71,6 +81,7 @@ function parseFile(absolute: string, shown: string): ParsedFile {
   } catch (cause) {
     throw new ConfigError(`${shown}: cannot read the config file (${(cause as NodeJS.ErrnoException).code})`);
   }
+  const { isMap, LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const syntax = doc.errors[0];
@@ -100,9 +111,9 @@ function parseFile(absolute: string, shown: string): ParsedFile {
   };
 }
 
-function findKeyNode(doc: ReturnType<typeof parseDocument>, path: string[]) {
+function findKeyNode(doc: Document, path: string[]) {
   const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
-  if (!isMap(parent)) return undefined;
+  if (!yaml().isMap(parent)) return undefined;
   const pair = parent.items.find((item) => (item.key as { value?: unknown } | null)?.value === path.at(-1));
   return pair?.key as { range?: [number, number, number] } | undefined;
 }

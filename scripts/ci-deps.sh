@@ -4,7 +4,8 @@
 # pretest) and a developer's machine install them the same way. A no-op when all are present.
 set -euo pipefail
 # redis-server: the gateway's shared rate limits (test/rate-limit.test.ts).
-PACKAGES=(redis-server)
+# openssl: a throw-away certificate for the https test of the internal HTTP client.
+PACKAGES=(redis-server openssl)
 if ((${#PACKAGES[@]} == 0)); then exit 0; fi
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -1,10 +1,16 @@
 import { SseReader } from '@portico/sdk';
 import type { Logger } from 'pino';
-import type { Pool } from 'undici';
+import type { HttpClient } from './http-client.js';
+
+/**
+ * The longest silence before a stream counts as lost: the watch routes send a keep-alive comment
+ * every 15 s, so three missed in a row.
+ */
+const IDLE_TIMEOUT_MS = 45_000;
 
 /** What a stream is and what to do with it. */
 export interface SseSubscriptionOptions {
-  /** The stream's path on the pool's origin. */
+  /** The stream's path on the client's origin. */
   path: string;
   /** Request headers for each (re)connection: a resume point, a credential. */
   headers: () => Record<string, string>;
@@ -25,7 +31,7 @@ export interface SseSubscriptionOptions {
  *
  * @example
  * ```ts
- * const stream = new SseSubscription(pool, {
+ * const stream = new SseSubscription(client, {
  *   path: '/v1/registry/watch', headers: () => ({}), label: 'registry watch', logger,
  *   onMessage: (event, id, data) => handle(event, JSON.parse(data)),
  * });
@@ -40,7 +46,7 @@ export class SseSubscription {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly pool: Pool,
+    private readonly client: HttpClient,
     private readonly options: SseSubscriptionOptions,
   ) {}
 
@@ -69,29 +75,28 @@ export class SseSubscription {
     this.#abort = abort;
     const { logger, label } = this.options;
     try {
-      const response = await this.pool.request({
+      const reader = new SseReader();
+      await this.client.stream({
         method: 'GET',
         path: this.options.path,
         headers: { accept: 'text/event-stream', ...this.options.headers() },
         signal: abort.signal,
-        // The stream is quiet between changes; its 15 s keep-alive comments prove it alive.
-        bodyTimeout: 45_000,
+        // The stream is quiet between changes; its keep-alive comments prove it alive.
+        idleTimeoutMs: IDLE_TIMEOUT_MS,
+        onResponse: (status) => {
+          if (status !== 200) throw new Error(`${label} answered ${status}`);
+        },
+        onData: (chunk) => {
+          if (!this.connected) {
+            this.connected = true;
+            if (this.#failures > 0) logger.info(`${label} reconnected`);
+            this.#failures = 0;
+          }
+          for (const message of reader.push(chunk)) {
+            this.options.onMessage(message.event, message.id, message.data);
+          }
+        },
       });
-      if (response.statusCode !== 200) {
-        await response.body.dump();
-        throw new Error(`${label} answered ${response.statusCode}`);
-      }
-      const reader = new SseReader();
-      for await (const chunk of response.body) {
-        if (!this.connected) {
-          this.connected = true;
-          if (this.#failures > 0) logger.info(`${label} reconnected`);
-          this.#failures = 0;
-        }
-        for (const message of reader.push(chunk as Buffer)) {
-          this.options.onMessage(message.event, message.id, message.data);
-        }
-      }
     } catch (error) {
       if (this.#stopped) return;
       // An abort asked for by reconnect() is not a failure: connect again at once.

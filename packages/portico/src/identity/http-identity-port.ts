@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Pool } from 'undici';
+import { HttpClient } from '../http/http-client.js';
 import { SseSubscription } from '../http/sse-subscription.js';
 import type { IdentityPort, IdentityWatch, IdentityWatchEvent } from './identity-port.js';
 
@@ -26,18 +26,18 @@ export interface HttpIdentityPortOptions {
  * ```
  */
 export class HttpIdentityPort implements IdentityPort {
-  readonly #pool: Pool;
+  readonly #client: HttpClient;
   readonly #streams = new Set<SseSubscription>();
 
   constructor(
     readonly baseUrl: string,
     private readonly options: HttpIdentityPortOptions,
   ) {
-    this.#pool = new Pool(baseUrl, { connections: 4 });
+    this.#client = new HttpClient(baseUrl, { connections: 4 });
   }
 
   watch(listener: (event: IdentityWatchEvent) => void): IdentityWatch {
-    const stream = new SseSubscription(this.#pool, {
+    const stream = new SseSubscription(this.#client, {
       path: '/v1/identity/watch',
       headers: () => ({ authorization: `Bearer ${this.options.secret}` }),
       onMessage: (event, _id, data) => {
@@ -72,21 +72,19 @@ export class HttpIdentityPort implements IdentityPort {
   }
 
   async reportApiKeyUses(ids: readonly string[]): Promise<void> {
-    const response = await this.#pool.request({
+    const response = await this.#client.request({
       method: 'POST',
       path: '/v1/identity/api-key-uses',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.secret}` },
       body: JSON.stringify({ ids }),
-      headersTimeout: this.options.timeoutMs ?? 5_000,
-      bodyTimeout: this.options.timeoutMs ?? 5_000,
+      timeoutMs: this.options.timeoutMs ?? 5_000,
     });
-    await response.body.dump();
-    if (response.statusCode >= 300) throw new Error(`identity answered ${response.statusCode} to API key uses`);
+    if (response.status >= 300) throw new Error(`identity answered ${response.status} to API key uses`);
   }
 
   async close(): Promise<void> {
     for (const stream of this.#streams) stream.stop();
     this.#streams.clear();
-    await this.#pool.destroy();
+    await this.#client.destroy();
   }
 }

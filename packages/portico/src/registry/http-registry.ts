@@ -1,7 +1,7 @@
 import type { Instance, InstanceRegistration, ServiceDetail, ServiceSummary } from '@portico/sdk';
 import { PorticoError } from '@portico/sdk';
 import type { Logger } from 'pino';
-import { Pool } from 'undici';
+import { HttpClient } from '../http/http-client.js';
 import { SseSubscription } from '../http/sse-subscription.js';
 import type {
   PublishedJwk,
@@ -37,7 +37,7 @@ export interface HttpRegistryOptions {
  * ```
  */
 export class HttpRegistry implements RegistryPort {
-  private readonly pool: Pool;
+  private readonly client: HttpClient;
   private readonly timeoutMs: number;
   private readonly watches = new Set<WatchLoop>();
 
@@ -45,7 +45,7 @@ export class HttpRegistry implements RegistryPort {
     readonly baseUrl: string,
     private readonly options: HttpRegistryOptions,
   ) {
-    this.pool = new Pool(baseUrl, { connections: 8 });
+    this.client = new HttpClient(baseUrl, { connections: 8 });
     this.timeoutMs = options.timeoutMs ?? 5_000;
   }
 
@@ -83,18 +83,17 @@ export class HttpRegistry implements RegistryPort {
   }
 
   async assertionKeys(): Promise<PublishedJwk[]> {
-    const response = await this.pool.request({
+    const response = await this.client.request({
       method: 'GET',
       path: '/v1/registry/assertion-keys',
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
+      timeoutMs: this.timeoutMs,
     });
-    const body = (await response.body.json()) as { keys?: PublishedJwk[] };
+    const body = JSON.parse(response.body.toString('utf8')) as { keys?: PublishedJwk[] };
     return body.keys ?? [];
   }
 
   watch(from: WatchFrom, listener: (event: WatchEvent) => void): WatchSubscription {
-    const loop = new WatchLoop(this.pool, from, listener, this.options);
+    const loop = new WatchLoop(this.client, from, listener, this.options);
     this.watches.add(loop);
     loop.start();
     return {
@@ -118,7 +117,7 @@ export class HttpRegistry implements RegistryPort {
   async close(): Promise<void> {
     for (const loop of this.watches) loop.stop();
     this.watches.clear();
-    await this.pool.destroy();
+    await this.client.destroy();
   }
 
   /** One API call; a 404 is `data: undefined`, any other failure a `PorticoError`. */
@@ -126,19 +125,18 @@ export class HttpRegistry implements RegistryPort {
     let statusCode: number;
     let payload: { success?: boolean; data?: T } | null;
     try {
-      const response = await this.pool.request({
+      const response = await this.client.request({
         method,
         path,
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
         },
-        body: body === undefined ? null : JSON.stringify(body),
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        timeoutMs: this.timeoutMs,
       });
-      statusCode = response.statusCode;
-      payload = (await response.body.json().catch(() => null)) as typeof payload;
+      statusCode = response.status;
+      payload = parseJson(response.body) as typeof payload;
     } catch (cause) {
       throw new PorticoError('SERVICE_UNAVAILABLE', `registry at ${this.baseUrl} is unreachable`, undefined, { cause });
     }
@@ -148,19 +146,28 @@ export class HttpRegistry implements RegistryPort {
   }
 }
 
+/** A body as JSON; `null` when it is not (an error page from a proxy, say). */
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
 /** One registry watch: resumes from its last event id after a reconnect. */
 class WatchLoop {
   private lastEventId: string | undefined;
   private readonly stream: SseSubscription;
 
   constructor(
-    pool: Pool,
+    client: HttpClient,
     from: WatchFrom,
     private readonly listener: (event: WatchEvent) => void,
     options: HttpRegistryOptions,
   ) {
     if (from.since !== undefined && from.epoch !== undefined) this.lastEventId = `${from.epoch}:${from.since}`;
-    this.stream = new SseSubscription(pool, {
+    this.stream = new SseSubscription(client, {
       path: '/v1/registry/watch',
       headers: (): Record<string, string> => (this.lastEventId ? { 'last-event-id': this.lastEventId } : {}),
       onMessage: (event, id, data) => this.deliver(event, id, data),

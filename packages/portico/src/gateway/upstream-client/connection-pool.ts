@@ -1,6 +1,7 @@
 import {
   type ConnectionOwner,
   type ResponseHandler,
+  type SocketOpener,
   type UpstreamCall,
   UpstreamConnection,
   type UpstreamRequest,
@@ -12,6 +13,8 @@ export interface ConnectionPoolOptions {
   /** Most connections open at once; requests beyond wait in order. */
   connections: number;
   connectTimeoutMs: number;
+  /** Opens a connection's socket; default plain TCP (`net.connect`). A TLS origin passes `tls.connect`. */
+  connect?: SocketOpener;
 }
 
 /** How often idle connections are checked for their keep-alive limit. */
@@ -114,7 +117,7 @@ export class ConnectionPool implements ConnectionOwner {
 
   #connect(): UpstreamConnection {
     this.#open++;
-    return new UpstreamConnection(this, this.port, this.options.connectTimeoutMs);
+    return new UpstreamConnection(this, this.port, this.options.connectTimeoutMs, this.options.connect);
   }
 
   /** The most recently used idle connection still within its keep-alive. */

@@ -49,6 +49,9 @@ export interface ConnectionOwner {
   forget(connection: UpstreamConnection): void;
 }
 
+/** Opens the socket of one connection to `host`:`port`. */
+export type SocketOpener = (host: string, port: number) => Socket;
+
 /** How long an idle connection is kept when the upstream gave no `Keep-Alive: timeout`. */
 export const DEFAULT_KEEP_ALIVE_MS = 4_000;
 /** Margin kept before the upstream's own idle timeout, so we never send on a closing socket. */
@@ -89,8 +92,9 @@ export class UpstreamConnection implements ResponseSink, UpstreamCall {
     private readonly owner: ConnectionOwner,
     port: number,
     connectTimeoutMs: number,
+    open?: SocketOpener,
   ) {
-    this.socket = connect({ host: owner.host, port, noDelay: true });
+    this.socket = open ? open(owner.host, port) : connect({ host: owner.host, port, noDelay: true });
     this.socket.setTimeout(connectTimeoutMs);
     this.socket.once('connect', this.#onConnect);
     this.socket.on('data', this.#onData);

@@ -4,7 +4,7 @@ import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way';
 import type { Logger } from 'pino';
 import type { PlatformHealth } from '../health/platform-health.js';
 import { answerClientError } from '../http/client-error.js';
-import { sendError } from '../http/envelope-response.js';
+import { sendError, setHeaders } from '../http/envelope-response.js';
 import { ObservedResponse } from '../http/observed-response.js';
 import { requestIdFrom } from '../http/request-id.js';
 import type { AccessLog } from '../observability/access-log.js';
@@ -147,13 +147,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     deny: (policed, denial) => {
       noteCaller(policed);
-      addAnswerHeaders(policed);
-      if (denial.headers)
-        for (const name in denial.headers) policed.res.setHeader(name, denial.headers[name] as string);
+      setHeaders(policed.res, policed.answer);
+      setHeaders(policed.res, denial.headers);
       sendError(policed.res, policed.requestId, denial.code, denial.message, denial.details);
     },
     fail: (policed, error) => {
-      addAnswerHeaders(policed);
+      setHeaders(policed.res, policed.answer);
       options.logger.error({ err: error, requestId: policed.requestId }, 'gateway policy failed');
       sendError(policed.res, policed.requestId, 'INTERNAL_ERROR', 'the gateway could not check this request');
     },
@@ -274,12 +273,6 @@ function noteRoute(
   seen.route = route;
   seen.service = service;
   seen.metrics = metrics;
-}
-
-/** Headers the policies that passed added to the answer, on the gateway's own (refusing) answer. */
-function addAnswerHeaders(policed: PolicyExchange): void {
-  const { answer, res } = policed;
-  if (answer !== undefined) for (const name in answer) res.setHeader(name, answer[name] as string);
 }
 
 /** The tenant and principal the policies found, for the access line. */

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '@portico/sdk';
-import { sendError } from '../http/envelope-response.js';
+import { sendError, setHeaders } from '../http/envelope-response.js';
 import { type ObservedResponse, observed } from '../http/observed-response.js';
 import type { RequestTrace } from '../tracing/request-trace.js';
 import { upstreamHeaders } from './forward-headers.js';
@@ -302,8 +302,7 @@ export class ProxyExchange {
 
   /** The gateway's own answer, with the policies' headers (rare path: setHeader is fine here). */
   private sendEnvelope(code: ErrorCode, message: string): void {
-    const answer = this.answer;
-    if (answer !== undefined) for (const name in answer) this.res.setHeader(name, answer[name] as string);
+    setHeaders(this.res, this.answer);
     sendError(this.res, this.requestId, code, message);
   }
 

@@ -24,13 +24,22 @@ export function errorEnvelopeText(error: PorticoError, requestId: string): strin
   return `{"success":false,"error":${JSON.stringify(error.toJSON())},"meta":{"requestId":${JSON.stringify(requestId)},"timestamp":"${new Date().toISOString()}"}}`;
 }
 
+/**
+ * Sets each of `headers` on a response not yet written: the headers policies leave for the
+ * gateway's own answers (rate-limit state, `Retry-After`). Off the proxied path, which merges
+ * them into the one header object it writes instead.
+ */
+export function setHeaders(res: ServerResponse, headers: Readonly<Record<string, string>> | undefined): void {
+  if (headers !== undefined) for (const name in headers) res.setHeader(name, headers[name] as string);
+}
+
 /** Writes a JSON body with its length; `headers` are added to the response. */
 export function sendJson(res: ServerResponse, status: number, text: string, headers?: Record<string, string>): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  if (headers) for (const name in headers) res.setHeader(name, headers[name] as string);
+  setHeaders(res, headers);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),

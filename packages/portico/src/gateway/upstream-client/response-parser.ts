@@ -252,9 +252,7 @@ export class ResponseParser {
     }
     // Nearly always exactly "keep-alive" or "close": the list is split only when it is not.
     const tokens = connection === undefined ? NO_TOKENS : connectionTokens(connection.toLowerCase());
-    if (tokens.length > 1 || (tokens.length === 1 && tokens[0] !== 'keep-alive' && tokens[0] !== 'close')) {
-      for (const name of tokens) if (name !== 'keep-alive' && name !== 'close') delete headers[name];
-    }
+    for (const name of tokens) if (name !== 'keep-alive' && name !== 'close') delete headers[name];
     this.#connectionSettings(statusLine[7] === '0', tokens, keepAlive);
     this.#frame(status, headers, encoding);
     this.sink.onHead(status, statusLine.length > 13 ? statusLine.slice(13) : '', headers);

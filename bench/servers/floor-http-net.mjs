@@ -1,7 +1,7 @@
 // A floor, not a product: the least a Node proxy built on a node:http server can do per request.
 // node:http takes the request; a bare `net` client with a minimal parser (Content-Length only, no
 // validation, no retries, no policies) forwards it on keep-alive connections and writes the answer.
-// bench/proxy-floor.mjs runs it beside Portico to show how far Portico is from this design's floor.
+// `node bench/gateway-throughput.mjs --floors` runs it beside Portico: how far Portico is from this design's floor.
 // Usage: node floor-http-net.mjs <upstreamPort>   prints {"listening":<port>} once bound.
 import { createServer } from 'node:http';
 import { connect } from 'node:net';

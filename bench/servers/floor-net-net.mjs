@@ -1,7 +1,7 @@
 // A floor, not a product: the least a Node proxy built on raw `net` sockets on both sides can do
 // per request. GET only, one read per request and per answer, no validation, no retries: what a
 // gateway with an HTTP/1.1 server of its own (instead of node:http) could approach.
-// bench/proxy-floor.mjs runs it beside Portico.
+// `node bench/gateway-throughput.mjs --floors` runs it beside Portico.
 // Usage: node floor-net-net.mjs <upstreamPort>   prints {"listening":<port>} once bound.
 import { connect, createServer } from 'node:net';
 

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { GatewayRequest } from '../http/gateway-message.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus the ones the gateway sets itself. */
 const NOT_FORWARDED = new Set([
@@ -24,7 +24,7 @@ const NOT_FORWARDED = new Set([
  * `Connection` header names), plus `x-forwarded-*` and the request id.
  */
 export function upstreamHeaders(
-  req: IncomingMessage,
+  req: GatewayRequest,
   requestId: string,
   added?: Record<string, string>,
 ): Record<string, string | string[]> {

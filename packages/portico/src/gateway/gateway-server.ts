@@ -1,11 +1,13 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Server } from 'node:net';
 import { pathOf } from '@portico/sdk';
 import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way';
 import type { Logger } from 'pino';
 import type { PlatformHealth } from '../health/platform-health.js';
 import { answerClientError } from '../http/client-error.js';
 import { sendError, setHeaders } from '../http/envelope-response.js';
-import { ObservedResponse } from '../http/observed-response.js';
+import type { GatewayRequest, GatewayResponse } from '../http/gateway-message.js';
+import { ObservedResponse, type ResponseRecord } from '../http/observed-response.js';
 import { requestIdFrom } from '../http/request-id.js';
 import type { AccessLog } from '../observability/access-log.js';
 import type { GatewayMetrics } from '../observability/gateway-metrics.js';
@@ -15,6 +17,7 @@ import type { RequestTrace, RequestTracer } from '../tracing/request-trace.js';
 import type { DeclaredRoute, RouteCompiler } from './declared-routes/declared-route.js';
 import { type DeclaredRouteSet, RouteConflictError } from './declared-routes/declared-route-set.js';
 import { groupByMethodAndPath } from './declared-routes/route-conflicts.js';
+import { Http1Server } from './http1/http1-server.js';
 import { type ChainOutcome, type PolicyChain, PolicyExchange, runChain } from './policies/index.js';
 import { type ExchangeContext, ProxyExchange } from './proxy-exchange.js';
 import type { RoutingTable, ServiceRoute } from './routing-table.js';
@@ -48,7 +51,10 @@ export interface GatewayOptions {
   accessLog?: AccessLog;
 }
 
-/** The data plane: a `node:http` server that routes `/api/{service}/...` to live instances. */
+/**
+ * The data plane: a server that routes `/api/{service}/...` to live instances — the gateway's own
+ * HTTP/1.1 server for requests without a body, node:http for the rest (see {@link Http1Server}).
+ */
 export interface Gateway {
   readonly server: Server;
   /** Stops accepting, finishes in-flight requests (up to `graceMs`), closes connections. */
@@ -56,8 +62,14 @@ export interface Gateway {
 }
 
 const API_PREFIX = '/api/';
+const KEEP_ALIVE_SECONDS = 30;
+const HEADERS_TIMEOUT_MS = 60_000;
 /** The route of every `/api/...` request, as logs name it: the raw path is no route. */
 const API_ROUTE = '/api/{service}';
+/** The router's store for the paths the gateway's own server serves; the others are node:http's. */
+const OWN = Object.freeze({ own: true });
+/** Route parameters as find-my-way gives them. */
+type Params = { [k: string]: string | undefined };
 
 /**
  * Creates the gateway server (not yet listening). The hot path is: find-my-way match, table
@@ -79,7 +91,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const record = requestRecorder(options.metrics, options.accessLog);
   const platform = options.metrics?.platform;
 
-  const proxy = (req: IncomingMessage, res: ServerResponse, params: { [k: string]: string | undefined }) => {
+  const proxy = (req: GatewayRequest, res: GatewayResponse, params: Params) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     const service = params.service as string;
     const route = table.route(service);
@@ -96,7 +108,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     dispatch(req, res, route, route.chain, restOf(req.url as string), requestId, trace);
   };
   /** Requests on a declared route's path: the first route (by precedence) that takes the host. */
-  const declared = (req: IncomingMessage, res: ServerResponse, candidates: readonly DeclaredRoute[]) => {
+  const declared = (req: GatewayRequest, res: GatewayResponse, candidates: readonly DeclaredRoute[]) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     const host = req.headers.host;
     let picked: DeclaredRoute | undefined;
@@ -122,8 +134,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     dispatch(req, res, route, chain, picked.forwardedPath(req.url as string), requestId, trace);
   };
   const dispatch = (
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: GatewayRequest,
+    res: GatewayResponse,
     route: ServiceRoute,
     chain: PolicyChain | undefined,
     rest: string,
@@ -174,8 +186,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         sendError(res, id, 'VALIDATION_ERROR', 'the URL is malformed');
       },
     });
-    router.all('/api/:service', proxy);
-    router.all('/api/:service/*', proxy);
+    router.all('/api/:service', proxy, OWN);
+    router.all('/api/:service/*', proxy, OWN);
     for (const mount of options.mounts ?? []) {
       for (const path of mount.paths) {
         router.all(path, (req, res) => {
@@ -188,15 +200,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
     }
     for (const path of ['/health', '/livez', '/readyz']) {
-      router.on(['GET', 'HEAD'], path, (req, res) => {
+      const answer = (req: GatewayRequest, res: GatewayResponse) => {
         const requestId = requestIdFrom(req.headers['x-request-id']);
         noteRoute(res, requestId, path, undefined, platform);
         health.answer(pathOf(req.url), res, requestId);
-      });
+      };
+      router.on(['GET', 'HEAD'], path, answer, OWN);
     }
     for (const { method, path, candidates } of groupByMethodAndPath(routes)) {
       try {
-        router.on(method as HTTPMethod, path, (req, res) => declared(req, res, candidates));
+        router.on(method as HTTPMethod, path, (req, res) => declared(req, res, candidates), OWN);
       } catch (error) {
         throw new RouteConflictError(
           `route "${(candidates[0] as DeclaredRoute).name}": ${method} ${path} is served by the gateway itself (${(error as Error).message})`,
@@ -213,11 +226,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     router = buildRouter(declaredRoutes.list());
   });
 
-  const server = createServer(
+  // node:http serves what the gateway's own server hands over: bodies, upgrades, mounted apps.
+  const fallback = createServer(
     {
       maxHeaderSize: options.maxHeaderBytes,
-      keepAliveTimeout: 30_000,
-      headersTimeout: 60_000,
+      keepAliveTimeout: KEEP_ALIVE_SECONDS * 1000,
+      headersTimeout: HEADERS_TIMEOUT_MS,
       // Bodies stream through and are bounded by maxBodyBytes; a whole-request deadline would
       // cut a large upload or a long download off mid-way.
       requestTimeout: 0,
@@ -226,27 +240,58 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     (req, res) => {
       inFlight++;
-      res.once('close', onFinished);
+      res.once('close', onNodeResponseClosed);
       if (closing) res.setHeader('connection', 'close');
       router.lookup(req, res);
     },
   );
-  server.on('clientError', answerClientError);
+  fallback.on('clientError', answerClientError);
+  const own = new Http1Server({
+    maxHeaderBytes: options.maxHeaderBytes,
+    keepAliveTimeoutSeconds: KEEP_ALIVE_SECONDS,
+    headersTimeoutMs: HEADERS_TIMEOUT_MS,
+    fallback,
+    serve(req, res) {
+      const found = router.find(req.method as HTTPMethod, req.url);
+      if (found === null) {
+        inFlight++;
+        const id = requestIdFrom(req.headers['x-request-id']);
+        noteRoute(res, id, 'unknown', undefined, undefined);
+        sendError(res, id, 'NOT_FOUND', `no route for ${req.method} ${pathOf(req.url)}`);
+        return true;
+      }
+      if (found.store !== OWN) return false;
+      inFlight++;
+      // The handlers take the gateway's request and response shapes (GatewayRequest/Response);
+      // find-my-way's types name node:http's only.
+      found.handler(
+        req as unknown as IncomingMessage,
+        res as unknown as ServerResponse,
+        found.params,
+        found.store,
+        found.searchParams,
+      );
+      return true;
+    },
+    closed: settled,
+  });
 
-  function onFinished(this: ObservedResponse): void {
-    this.exchange?.onClientClose();
+  function settled(res: ResponseRecord): void {
+    res.exchange?.onClientClose();
     inFlight--;
     if (inFlight === 0) idle?.();
-    record(this);
+    record(res);
+  }
+  function onNodeResponseClosed(this: ObservedResponse): void {
+    settled(this);
   }
 
   return {
-    server,
+    server: own.server,
     async close(graceMs) {
       closing = true;
       health.markShuttingDown();
-      server.close();
-      server.closeIdleConnections();
+      own.close();
       if (inFlight > 0) {
         await Promise.race([
           new Promise<void>((resolve) => {
@@ -255,20 +300,20 @@ export function createGateway(options: GatewayOptions): Gateway {
           new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
         ]);
       }
-      server.closeAllConnections();
+      own.closeAll();
     },
   };
 }
 
 /** What the access line and metrics learn from routing; `metrics` undefined counts as unknown. */
 function noteRoute(
-  res: ServerResponse,
+  res: GatewayResponse,
   requestId: string,
   route: string,
   service: string | undefined,
   metrics: ServiceMetrics | undefined,
 ): void {
-  const seen = res as ObservedResponse;
+  const seen = res as ResponseRecord;
   seen.requestId = requestId;
   seen.route = route;
   seen.service = service;
@@ -277,7 +322,7 @@ function noteRoute(
 
 /** The tenant and principal the policies found, for the access line. */
 function noteCaller(policed: PolicyExchange): void {
-  const seen = policed.res as ObservedResponse;
+  const seen = policed.res as ResponseRecord;
   seen.tenant = policed.tenant?.name ?? policed.principal?.tenant;
   seen.user = policed.principal?.subject;
 }

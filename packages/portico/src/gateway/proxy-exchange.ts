@@ -1,7 +1,8 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { ErrorCode } from '@portico/sdk';
 import { sendError, setHeaders } from '../http/envelope-response.js';
-import { type ObservedResponse, observed } from '../http/observed-response.js';
+import type { GatewayRequest, GatewayResponse } from '../http/gateway-message.js';
+import { observed, type ResponseRecord } from '../http/observed-response.js';
 import type { RequestTrace } from '../tracing/request-trace.js';
 import { upstreamHeaders } from './forward-headers.js';
 import { type CachedResponse, isCacheable } from './resilience/fallback-cache.js';
@@ -58,11 +59,11 @@ export class ProxyExchange {
   private cacheHead: [number, IncomingHttpHeaders] | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   /** Where the access line's instance, retries, upstream time and cache hit are noted. */
-  private readonly seen: ObservedResponse | undefined;
+  private readonly seen: ResponseRecord | undefined;
 
   constructor(
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    private readonly req: GatewayRequest,
+    private readonly res: GatewayResponse,
     private readonly route: ServiceRoute,
     private readonly path: string,
     private readonly requestId: string,
@@ -221,7 +222,8 @@ export class ProxyExchange {
       this.seen.instance = upstream.instance.id;
       this.seen.attempts = this.attempts;
     }
-    if (this.hasBody) this.body = new UpstreamBody(this.req, this.context.maxBodyBytes);
+    // A request with a body is always node:http's (the gateway's own server hands it over).
+    if (this.hasBody) this.body = new UpstreamBody(this.req as IncomingMessage, this.context.maxBodyBytes);
     this.headers ??= upstreamHeaders(this.req, this.requestId, this.forward);
     const policy = this.route.policy;
     const attempt = new UpstreamTry(this, upstream);

@@ -1,6 +1,6 @@
-import type { ServerResponse } from 'node:http';
 import { type HealthCheck, type HealthReport, healthHttpStatus, healthReport } from '@portico/sdk';
 import { sendJson } from '../http/envelope-response.js';
+import type { GatewayResponse } from '../http/gateway-message.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -37,7 +37,7 @@ export class PlatformHealth {
   }
 
   /** Answers `/health`, `/livez` or `/readyz` on a raw response; false for any other path. */
-  answer(path: string, res: ServerResponse, requestId: string): boolean {
+  answer(path: string, res: GatewayResponse, requestId: string): boolean {
     const headers = { 'x-request-id': requestId };
     if (path === '/livez') {
       sendJson(res, 200, '{"status":"ok"}', headers);

@@ -1,13 +1,13 @@
-import type { ServerResponse } from 'node:http';
 import { type ErrorCode, PorticoError } from '@portico/sdk';
-import { ObservedResponse } from './observed-response.js';
+import type { GatewayResponse } from './gateway-message.js';
+import { observed } from './observed-response.js';
 
 /**
  * Writes an error envelope, with its `x-request-id` header, straight to a raw response: the
  * gateway's hot path uses it, where there is no framework to do so.
  */
 export function sendError(
-  res: ServerResponse,
+  res: GatewayResponse,
   requestId: string,
   code: ErrorCode,
   message: string,
@@ -15,7 +15,8 @@ export function sendError(
 ): void {
   const error = new PorticoError(code, message, details);
   // The access line and the errors metric say which error the gateway answered with.
-  if (res instanceof ObservedResponse) res.errorCode = code;
+  const seen = observed(res);
+  if (seen !== undefined) seen.errorCode = code;
   sendJson(res, error.status, errorEnvelopeText(error, requestId), { 'x-request-id': requestId });
 }
 
@@ -29,12 +30,12 @@ export function errorEnvelopeText(error: PorticoError, requestId: string): strin
  * gateway's own answers (rate-limit state, `Retry-After`). Off the proxied path, which merges
  * them into the one header object it writes instead.
  */
-export function setHeaders(res: ServerResponse, headers: Readonly<Record<string, string>> | undefined): void {
+export function setHeaders(res: GatewayResponse, headers: Readonly<Record<string, string>> | undefined): void {
   if (headers !== undefined) for (const name in headers) res.setHeader(name, headers[name] as string);
 }
 
 /** Writes a JSON body with its length; `headers` are added to the response. */
-export function sendJson(res: ServerResponse, status: number, text: string, headers?: Record<string, string>): void {
+export function sendJson(res: GatewayResponse, status: number, text: string, headers?: Record<string, string>): void {
   if (res.headersSent) {
     res.destroy();
     return;

@@ -1,10 +1,10 @@
 import { pathOf } from '@portico/sdk';
 import type { Logger } from 'pino';
-import type { ObservedResponse } from '../http/observed-response.js';
+import type { ResponseRecord } from '../http/observed-response.js';
 import { traceIdOf } from '../tracing/trace-id.js';
 
 /** Writes one access line for a finished request. */
-export type AccessLog = (res: ObservedResponse, status: number, durationMs: number) => void;
+export type AccessLog = (res: ResponseRecord, status: number, durationMs: number) => void;
 
 /**
  * The gateway's access log: one JSON line per request at level `info`, with the request and

@@ -1,4 +1,4 @@
-import type { ObservedResponse } from '../http/observed-response.js';
+import type { ResponseRecord } from '../http/observed-response.js';
 import type { AccessLog } from './access-log.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { methodIndex } from './service-metrics.js';
@@ -20,7 +20,7 @@ export const CLIENT_CLOSED = 499;
 export function requestRecorder(
   metrics: GatewayMetrics | undefined,
   accessLog: AccessLog | undefined,
-): (res: ObservedResponse) => void {
+): (res: ResponseRecord) => void {
   return (res) => {
     const status = res.headersSent ? res.statusCode : CLIENT_CLOSED;
     const durationMs = performance.now() - res.startedAt;

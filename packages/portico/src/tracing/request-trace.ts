@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Attributes,
   type Context,
@@ -14,6 +13,7 @@ import {
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { pathOf } from '@portico/sdk';
 import type { Upstream } from '../gateway/upstream.js';
+import type { GatewayRequest, GatewayResponse } from '../http/gateway-message.js';
 import { observed } from '../http/observed-response.js';
 import { TrySpan } from './try-span.js';
 
@@ -27,8 +27,8 @@ const propagator = new W3CTraceContextPropagator();
 export interface RequestTracer {
   /** `declaredRoute`: the name of the declared route the request matched, if any. */
   start(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: GatewayRequest,
+    res: GatewayResponse,
     service: string,
     known: boolean,
     requestId: string,
@@ -73,8 +73,8 @@ export class RequestTrace {
 
   constructor(
     private readonly tracer: Tracer,
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: GatewayRequest,
+    res: GatewayResponse,
     private readonly service: string,
     /** A registered service: its name is the route; an unknown one must not add span names. */
     known: boolean,
@@ -147,7 +147,7 @@ export class RequestTrace {
     return new TrySpan(span);
   }
 
-  private end(res: ServerResponse): void {
+  private end(res: GatewayResponse): void {
     const span = this.span;
     if (res.headersSent) {
       span.setAttribute('http.response.status_code', res.statusCode);

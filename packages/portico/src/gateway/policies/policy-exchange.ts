@@ -1,6 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EndpointSpec } from '@portico/sdk';
 import { pathOf } from '@portico/sdk';
+import type { GatewayRequest, GatewayResponse } from '../../http/gateway-message.js';
 import type { Principal, Tenant } from '../../identity/model.js';
 import type { RequestTrace } from '../../tracing/request-trace.js';
 import type { ServiceRoute } from '../routing-table.js';
@@ -40,8 +40,8 @@ export class PolicyExchange {
   #endpoint: EndpointSpec | undefined | null = null;
 
   constructor(
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    readonly req: GatewayRequest,
+    readonly res: GatewayResponse,
     readonly route: ServiceRoute,
     readonly chain: PolicyChain,
     /** The forwarded path and query. */

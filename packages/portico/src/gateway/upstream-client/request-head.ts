@@ -19,13 +19,22 @@ export function requestHead(
   let head = `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n`;
   for (const name in headers) {
     const value = headers[name] as string | readonly string[];
-    if (typeof value === 'string') head += line(name, value);
-    else for (let i = 0; i < value.length; i++) head += line(name, value[i] as string);
+    if (typeof value === 'string') head += headerLine(name, value);
+    else for (let i = 0; i < value.length; i++) head += headerLine(name, value[i] as string);
   }
   return chunked ? `${head}transfer-encoding: chunked\r\n\r\n` : `${head}\r\n`;
 }
 
-function line(name: string, value: string): string {
+/**
+ * One `name: value` line of a head. Refuses a value with CR, LF or NUL, which would end the line
+ * early and let whoever chose the value write headers (or a whole message) of their own.
+ *
+ * @example
+ * ```ts
+ * headerLine('x-request-id', 'r-1'); // 'x-request-id: r-1\r\n'
+ * ```
+ */
+export function headerLine(name: string, value: string): string {
   if (value.indexOf('\n') !== -1 || value.indexOf('\r') !== -1 || value.indexOf('\0') !== -1) {
     throw new TypeError(`header ${name} holds a line break or NUL; not forwarded`);
   }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system tools the benchmark drives, from Debian's archive: nginx (upstream and
-# reverse-proxy contender) and wrk (load generator). Idempotent: installs only what is missing,
+# reverse-proxy contender), wrk (load generator at saturation) and h2load from nghttp2-client
+# (open-loop client at a fixed rate). Idempotent: installs only what is missing,
 # so a second run costs a dpkg query. Never relies on what the machine happened to have.
 set -euo pipefail
-PACKAGES=(nginx wrk util-linux)
+PACKAGES=(nginx wrk nghttp2-client util-linux)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

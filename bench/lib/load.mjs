@@ -1,6 +1,8 @@
 // Closed-loop load generators (keep-alive connections, fixed duration), behind one result
-// shape so the harness can use whichever loads a one-core proxy harder on this machine.
+// shape so the harness can use whichever loads a one-core proxy harder on this machine; and the
+// open-loop fixed-rate client.
 import { fileURLToPath } from 'node:url';
+import { h2loadFixedRate, hasH2load } from './h2load.mjs';
 import { LOAD_CORE, runToCompletion } from './processes.mjs';
 
 const WRK_SCRIPT = fileURLToPath(new URL('../wrk-report.lua', import.meta.url));
@@ -75,12 +77,24 @@ function describeErrors(counts) {
 
 const FIXED_RATE_CLIENT = fileURLToPath(new URL('./fixed-rate-client.mjs', import.meta.url));
 
-/** Open-loop latency at `rate` req/s (see fixed-rate-client.mjs), generator on the load core. */
+/** Which client times the fixed-rate runs: h2load when installed (see h2load.mjs), else the Node client. */
+export const fixedRateClientName = () => (hasH2load() ? 'h2load' : 'node');
+
+/**
+ * Open-loop latency at `rate` req/s, client on the load core: h2load (h2load.mjs), or where it
+ * is missing the Node client (fixed-rate-client.mjs, `connections` keep-alive connections).
+ */
 export async function fixedRate({ url, rate, seconds, warmupSeconds, connections, expectedBody, headers = {} }) {
+  if (hasH2load()) return h2loadFixedRate({ url, rate, seconds, warmupSeconds, expectedBody, headers });
+  return nodeFixedRate({ url, rate, seconds, warmupSeconds, connections, expectedBody, headers });
+}
+
+/** The Node client alone (fixed-rate-client.mjs): the fallback, and the comparison in fixed-rate.mjs. */
+export async function nodeFixedRate({ url, rate, seconds, warmupSeconds, connections, expectedBody, headers = {} }) {
   const options = JSON.stringify({ url, rate, seconds, warmupSeconds, connections, expectedBody, headers });
   const { stdout } = await runToCompletion('fixed-rate client', process.execPath, [FIXED_RATE_CLIENT, options], {
     core: LOAD_CORE,
     timeoutMs: (seconds + warmupSeconds + 30) * 1000,
   });
-  return JSON.parse(stdout.trim().split('\n').at(-1));
+  return { client: 'node', connections, ...JSON.parse(stdout.trim().split('\n').at(-1)) };
 }

@@ -12,6 +12,8 @@ const NOISY_PERCENT = 5;
 /** From this share on, the proxy lost enough of its core that its req/s says little. */
 const SQUEEZED_PERCENT = 15;
 const MB_PER_MIB = 1.048576;
+/** The 1 ms p99 target is judged only when the client's own floor (direct) is at most half of it. */
+const LATENCY_FLOOR_MS = 0.5;
 
 export function machineInfo() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
@@ -26,6 +28,7 @@ export function machineInfo() {
     kernel: version('uname', ['-r']),
     nginx: version('nginx', ['-v']),
     wrk: version('wrk', ['-v']),
+    h2load: version('h2load', ['--version']),
   };
 }
 
@@ -132,19 +135,21 @@ export function summarizeFixedRate(contenders) {
         firstProblem: runs.find((run) => run.firstProblem)?.firstProblem ?? '',
         roundsP99: runs.map((run) => run.latencyMs.p99),
         othersByRound: runs.map((run) => run.othersOnProxyCorePercent),
+        // h2load only: the longest pause between two sends, the client (or its core) stalling.
+        sendGapByRound: runs.map((run) => run.longestSendGapMs),
       };
     });
 }
 
 export function fixedRateTable(rows, skipped) {
   const lines = [
-    '| contender | achieved req/s | samples | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | bad responses | p99 ms per round (others on proxy core) |',
+    '| contender | achieved req/s | samples | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | bad responses | p99 ms per round (others on proxy core; longest send gap ms) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   ];
   for (const row of rows) {
     const bad = row.bad === 0 ? '0' : `**${row.bad}** (${row.firstProblem})`;
     lines.push(
-      `| ${row.name} | ${fmt(row.achievedRate, 0)} | ${row.samples} | ${fmt(row.p50, 3)} | ${fmt(row.p90, 3)} | ${fmt(row.p99, 3)} | ${fmt(row.p999, 3)} | ${fmt(row.max, 2)} | ${bad} | ${row.roundsP99.map((p99, i) => `${fmt(p99, 2)} (${fmt(row.othersByRound[i], 0)}%)`).join(', ')} |`,
+      `| ${row.name} | ${fmt(row.achievedRate, 0)} | ${row.samples} | ${fmt(row.p50, 3)} | ${fmt(row.p90, 3)} | ${fmt(row.p99, 3)} | ${fmt(row.p999, 3)} | ${fmt(row.max, 2)} | ${bad} | ${row.roundsP99.map((p99, i) => `${fmt(p99, 2)} (${fmt(row.othersByRound[i], 0)}%${row.sendGapByRound[i] === undefined ? '' : `; ${fmt(row.sendGapByRound[i], 1)}`})`).join(', ')} |`,
     );
   }
   for (const contender of skipped)
@@ -211,8 +216,9 @@ export function targetsTable({ throughput, fixedRate, scale, fixedRatePerSecond 
   const ratioVerdict = squeezed.length
     ? `inconclusive: other processes took ${squeezed.map((row) => `${row.othersOnProxyCore.toFixed(0)}% of the proxy core during ${row.name}`).join(' and ')}; ${check(bare?.cpuRatioToBestPeer, bare?.cpuRatioToBestPeer >= 2)} by CPU per response`
     : check(bare?.ratioToBestPeer, bare?.ratioToBestPeer >= 2);
+  // The client's own floor (direct) must be well under the bar for a verdict on the proxy.
   const latencyVerdict =
-    directLatency && directLatency.p99 > 1
+    directLatency && directLatency.p99 > LATENCY_FLOOR_MS
       ? `inconclusive: the client's own floor (direct) has p99 ${fmt(directLatency.p99, 3)} ms on this machine now (Portico's best round: p99 ${fmt(Math.min(...(bareLatency?.roundsP99 ?? [Number.NaN])), 3)} ms; direct's best: ${fmt(Math.min(...directLatency.roundsP99), 3)} ms)`
       : check(bareLatency?.p99, bareLatency?.p99 <= 1);
   const rows = [

@@ -144,6 +144,7 @@ export async function fixedRateRounds({
         `  round ${round} ${contender.name.padEnd(26)} ${result.achievedRate.toFixed(0).padStart(5)} req/s  ` +
           `p50 ${p50.toFixed(3)}  p99 ${p99.toFixed(3)}  max ${max.toFixed(2)} ms  ` +
           `others on proxy core ${result.othersOnProxyCorePercent.toFixed(0)}%` +
+          (result.longestSendGapMs === undefined ? '' : `  longest send gap ${result.longestSendGapMs.toFixed(1)} ms`) +
           (result.wrong + result.failed > 0
             ? `  PROBLEM: ${result.wrong + result.failed} bad (${result.firstProblem})`
             : ''),

@@ -36,7 +36,11 @@ const RESPONSE = Buffer.from(
 );
 const N = 300_000;
 let sink = 0;
-const responseSink = { onHead: (status) => (sink += status), onBody: (chunk) => (sink += chunk.length), onComplete() {} };
+const responseSink = {
+  onHead: (status) => (sink += status),
+  onBody: (chunk) => (sink += chunk.length),
+  onComplete() {},
+};
 const parser = new ResponseParser(responseSink);
 const timed = (parse) => {
   const started = performance.now();

@@ -147,7 +147,7 @@ export class Http1Connection implements ResponseConnection {
   /** The answer is complete or abandoned: told once, then the next request may start. */
   #settle(res: Http1Response): void {
     this.#current = undefined;
-    res.emit('close');
+    res.closed();
     this.host.closed(res);
   }
 
@@ -181,7 +181,7 @@ export class Http1Connection implements ResponseConnection {
   }
 
   readonly #onDrain = (): void => {
-    this.#current?.emit('drain');
+    this.#current?.drained();
   };
 
   readonly #onTimeout = (): void => {

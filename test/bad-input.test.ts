@@ -713,6 +713,20 @@ describe('bad input is answered with 4xx envelopes, never a 500', () => {
       expectError(answer, { status: 413, code: 'PAYLOAD_TOO_LARGE', requestId });
     });
 
+    // The gateway's own server serves a request whose body length is zero however it is
+    // spelled; the forward must see no body either (it once took "00" for a body to stream).
+    it.each(['00', '000'])('forwards a GET with content-length %j as one without a body', async (length) => {
+      const requestId = nextId();
+      const answer = await oneRawExchange(
+        portico.publicUrl,
+        Buffer.from(
+          `GET /api/echo/zero HTTP/1.1\r\nhost: 127.0.0.1\r\nx-request-id: ${requestId}\r\ncontent-length: ${length}\r\nconnection: close\r\n\r\n`,
+        ),
+      );
+      expect(answer.status).toBe(200);
+      expect(answer.requestId).toBe(requestId);
+    });
+
     it('keeps a connection usable (or closes it) after refusing a 10 MB body with a content-length', async () => {
       const head = `POST /api/echo/upload HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${TEN_MB}\r\n\r\n`;
       await expectConnectionUsableAfter413(

@@ -78,7 +78,9 @@ export class ProxyExchange {
     this.method = req.method as string;
     this.idempotent = IDEMPOTENT.has(this.method);
     const length = req.headers['content-length'];
-    this.hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    // By value, not spelling: "00" is no body either, and the gateway's own server (which never
+    // carries a body) serves such a request itself.
+    this.hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) !== 0);
     this.seen = observed(res);
   }
 

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { type IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { ErrorCode } from '@portico/sdk';
 import { sendError, setHeaders } from '../http/envelope-response.js';
 import type { GatewayRequest, GatewayResponse } from '../http/gateway-message.js';
@@ -44,7 +44,12 @@ const TIMEOUTS = new Set(['PORTICO_TRY_TIMEOUT', 'PORTICO_BODY_TIMEOUT', 'PORTIC
 export class ProxyExchange {
   private readonly method: string;
   private readonly idempotent: boolean;
-  private readonly hasBody: boolean;
+  /**
+   * The caller's body to stream upstream, if it sends one. Only node:http's requests can: the
+   * gateway's own server serves bodiless requests alone and hands the others to node:http, so a
+   * request of its own never gets here with a body, whatever its headers spell.
+   */
+  private readonly bodySource: IncomingMessage | undefined;
   private headers: Record<string, string | string[]> | undefined;
   private body: UpstreamBody | null = null;
   private tried: Upstream[] | undefined;
@@ -78,9 +83,8 @@ export class ProxyExchange {
     this.method = req.method as string;
     this.idempotent = IDEMPOTENT.has(this.method);
     const length = req.headers['content-length'];
-    // By value, not spelling: "00" is no body either, and the gateway's own server (which never
-    // carries a body) serves such a request itself.
-    this.hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) !== 0);
+    const sendsBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) !== 0);
+    this.bodySource = sendsBody && req instanceof IncomingMessage ? req : undefined;
     this.seen = observed(res);
   }
 
@@ -224,8 +228,7 @@ export class ProxyExchange {
       this.seen.instance = upstream.instance.id;
       this.seen.attempts = this.attempts;
     }
-    // A request with a body is always node:http's (the gateway's own server hands it over).
-    if (this.hasBody) this.body = new UpstreamBody(this.req as IncomingMessage, this.context.maxBodyBytes);
+    if (this.bodySource !== undefined) this.body = new UpstreamBody(this.bodySource, this.context.maxBodyBytes);
     this.headers ??= upstreamHeaders(this.req, this.requestId, this.forward);
     const policy = this.route.policy;
     const attempt = new UpstreamTry(this, upstream);

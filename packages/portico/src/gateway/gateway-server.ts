@@ -177,10 +177,7 @@ export function createGateway(options: GatewayOptions): Gateway {
    */
   const buildRouter = (routes: readonly DeclaredRoute[]) => {
     const router = FindMyWay<HTTPVersion.V1>({
-      defaultRoute: (req, res) => {
-        const id = requestIdFrom(req.headers['x-request-id']);
-        sendError(res, id, 'NOT_FOUND', `no route for ${req.method} ${pathOf(req.url)}`);
-      },
+      defaultRoute: notFound,
       onBadUrl: (_path, req, res) => {
         const id = requestIdFrom(req.headers['x-request-id']);
         sendError(res, id, 'VALIDATION_ERROR', 'the URL is malformed');
@@ -255,9 +252,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const found = router.find(req.method as HTTPMethod, req.url);
       if (found === null) {
         inFlight++;
-        const id = requestIdFrom(req.headers['x-request-id']);
-        noteRoute(res, id, 'unknown', undefined, undefined);
-        sendError(res, id, 'NOT_FOUND', `no route for ${req.method} ${pathOf(req.url)}`);
+        notFound(req, res);
         return true;
       }
       if (found.store !== OWN) return false;
@@ -303,6 +298,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       own.closeAll();
     },
   };
+}
+
+/** A path no route takes, on either server: the access line names the request, not the path. */
+function notFound(req: GatewayRequest, res: GatewayResponse): void {
+  const id = requestIdFrom(req.headers['x-request-id']);
+  noteRoute(res, id, 'unknown', undefined, undefined);
+  sendError(res, id, 'NOT_FOUND', `no route for ${req.method} ${pathOf(req.url)}`);
 }
 
 /** What the access line and metrics learn from routing; `metrics` undefined counts as unknown. */

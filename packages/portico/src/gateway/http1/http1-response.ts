@@ -75,6 +75,10 @@ export class Http1Response implements ResponseRecord {
   #head: string | undefined;
   #chunked = false;
   #noBody = false;
+  /** What the headers written said about framing (set while the head is built, once). */
+  #saidLength = false;
+  #saidDate = false;
+  #saidClose = false;
   /**
    * The `once` listeners of the two events the gateway listens for. Not an EventEmitter: its
    * per-response set-up showed in the hot path's profile (~1 %), and nothing else is emitted.
@@ -139,21 +143,20 @@ export class Http1Response implements ResponseRecord {
     this.statusCode = status;
     this.#noBody = status < 200 || status === 204 || status === 304 || this.req.method === 'HEAD';
     let head = `HTTP/1.1 ${status} ${reason === undefined ? (STATUS_CODES[status] ?? 'Unknown') : checkedReason(reason)}\r\n`;
-    const framing = { length: false, date: false, close: false };
     const set = this.#headers;
     if (set !== undefined) {
-      for (const name in set) if (headers[name] === undefined) head += this.#lines(name, set[name], framing);
+      for (const name in set) if (headers[name] === undefined) head += this.#lines(name, set[name]);
     }
-    for (const name in headers) head += this.#lines(name, headers[name], framing);
-    if (!framing.date) head += `date: ${httpDate()}\r\n`;
+    for (const name in headers) head += this.#lines(name, headers[name]);
+    if (!this.#saidDate) head += `date: ${httpDate()}\r\n`;
     const { connection, req } = this;
     // Without a length the body's end must be told: chunks in HTTP/1.1, closing in HTTP/1.0.
-    const closeDelimited = !this.#noBody && !framing.length && req.httpVersion !== '1.1';
-    if (!this.#noBody && !framing.length && !closeDelimited) {
+    const closeDelimited = !this.#noBody && !this.#saidLength && req.httpVersion !== '1.1';
+    if (!this.#noBody && !this.#saidLength && !closeDelimited) {
       this.#chunked = true;
       head += 'transfer-encoding: chunked\r\n';
     }
-    this.keepAlive = req.keepAlive && !connection.closing && !closeDelimited && !framing.close;
+    this.keepAlive = req.keepAlive && !connection.closing && !closeDelimited && !this.#saidClose;
     head += this.keepAlive
       ? `connection: keep-alive\r\nkeep-alive: timeout=${connection.keepAliveTimeoutSeconds}\r\n\r\n`
       : 'connection: close\r\n\r\n';
@@ -166,21 +169,17 @@ export class Http1Response implements ResponseRecord {
    * The lines of one header. The framing headers are the server's to write (`transfer-encoding`,
    * `connection`, `keep-alive`): they are read, not copied; a `connection: close` is honoured.
    */
-  #lines(
-    name: string,
-    value: number | string | readonly string[] | undefined,
-    framing: { length: boolean; date: boolean; close: boolean },
-  ): string {
+  #lines(name: string, value: number | string | readonly string[] | undefined): string {
     if (value === undefined) return '';
     switch (name) {
       case 'content-length':
-        framing.length = true;
+        this.#saidLength = true;
         break;
       case 'date':
-        framing.date = true;
+        this.#saidDate = true;
         break;
       case 'connection':
-        if (String(value).toLowerCase().includes('close')) framing.close = true;
+        if (String(value).toLowerCase().includes('close')) this.#saidClose = true;
         return '';
       case 'transfer-encoding':
       case 'keep-alive':

@@ -8,8 +8,25 @@ import { RoutingTable } from './routing-table.js';
 const gatewayDefaults = loadConfig({ env: {}, file: undefined }).gateway;
 const testPolicy = () => servicePolicy(gatewayDefaults, undefined);
 
-const instance = (id: string, service: string, port: number, basePath = '/'): Instance =>
-  ({ id, service, host: '127.0.0.1', port, basePath }) as Instance;
+const instance = (id: string, service: string, port: number, basePath = '/'): Instance => ({
+  id,
+  service,
+  host: '127.0.0.1',
+  port,
+  basePath,
+  version: '1.0.0',
+  tags: [],
+  weight: 1,
+  metadata: {},
+  auth: 'any',
+  endpoints: [],
+  ttlSeconds: 10,
+  status: 'up',
+  registeredAt: '2026-01-01T00:00:00.000Z',
+  lastHeartbeat: '2026-01-01T00:00:00.000Z',
+  leaseExpiresAt: '2026-01-01T00:00:10.000Z',
+  revision: 1,
+});
 
 describe('RoutingTable', () => {
   let table: RoutingTable;

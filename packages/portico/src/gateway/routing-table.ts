@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Instance } from '@portico/sdk';
 import { detachedMetrics, type ServiceMetrics } from '../observability/service-metrics.js';
 import type { WatchEvent } from '../registry/registry-port.js';
@@ -8,6 +9,7 @@ import { CircuitBreaker } from './resilience/circuit-breaker.js';
 import { FallbackCache } from './resilience/fallback-cache.js';
 import { type EjectionHost, OutlierDetector } from './resilience/outlier-detector.js';
 import type { ServicePolicy } from './resilience/service-policy.js';
+import { type RoutedInstance, routedInstance } from './routed-instance.js';
 import { addressOf, Upstream } from './upstream.js';
 
 const NO_MEMBERS: readonly Upstream[] = Object.freeze([]);
@@ -32,9 +34,10 @@ export interface ServiceRoute {
    * without any policy work. Recompiled only when the registered `auth` or `endpoints` change.
    */
   chain: PolicyChain | undefined;
-  /** The access settings `chain` was compiled from, as text, to notice a change. */
-  accessKey: string;
-  /** The service's newest registered access settings; declared routes compile their chains from it. */
+  /**
+   * The service's newest registered access settings, which `chain` was compiled from; declared
+   * routes compile their chains from it too.
+   */
   access: ServiceAccess | undefined;
   /** Counts changes of `access`, so a declared route knows when to compile again. */
   accessVersion: number;
@@ -122,15 +125,14 @@ export class RoutingTable implements EjectionHost {
     if (newest && this.compileAccess) this.recompile(route, newest.instance);
   }
 
-  private recompile(route: ServiceRoute, instance: Instance): void {
-    const access: ServiceAccess = {
-      service: route.name,
-      auth: instance.auth ?? 'any',
-      endpoints: instance.endpoints ?? [],
-    };
-    const key = JSON.stringify([access.auth, access.endpoints]);
-    if (key === route.accessKey) return;
-    route.accessKey = key;
+  private recompile(route: ServiceRoute, instance: RoutedInstance): void {
+    const auth = instance.auth ?? 'any';
+    const endpoints = instance.endpoints ?? [];
+    // Compared by value when an instance changes, not kept as a JSON key: that was one more
+    // string per service, and this runs per registry change, never per request.
+    const known = route.access;
+    if (known && known.auth === auth && isDeepStrictEqual(known.endpoints, endpoints)) return;
+    const access: ServiceAccess = { service: route.name, auth, endpoints };
     route.access = access;
     route.accessVersion++;
     route.chain = this.compileAccess?.(access);
@@ -168,14 +170,13 @@ export class RoutingTable implements EjectionHost {
     this.stale.delete(instance.id);
     const existing = this.byId.get(instance.id);
     if (existing && existing.instance.service === instance.service && existing.address === addressOf(instance)) {
-      existing.instance = instance;
-      this.routeFor(instance.service);
+      existing.instance = routedInstance(instance, existing.instance.service);
       this.refresh(instance.service);
       return;
     }
     if (existing) this.remove(instance.id);
     const route = this.routeFor(instance.service);
-    const upstream = new Upstream(instance, route.policy);
+    const upstream = new Upstream(routedInstance(instance, route.name), route.policy);
     this.byId.set(instance.id, upstream);
     const members = this.membersByService.get(instance.service);
     // A literal of one, not a push onto `[]`: V8 would reserve room for 17 (~150 bytes a service).
@@ -250,7 +251,6 @@ export class RoutingTable implements EjectionHost {
         cache: policy.fallback.enabled ? new FallbackCache(policy.fallback) : undefined,
         metrics,
         chain: undefined,
-        accessKey: '',
         access: undefined,
         accessVersion: 0,
         active: 0,

@@ -1,10 +1,12 @@
 // Memory of the data plane alone: a `portico start gateway` process watching an all-in-one
 // Portico's registry, with 1 service routed and then with N more (one instance each), measured
-// the way bench/lib/scale.mjs does (RSS from /proc, 1 s after the last route answers).
+// the way bench/lib/scale.mjs does: RSS from /proc 1 s after the last route answers, and again
+// once the process has sat idle for --settle seconds (default 40; see followRss for why).
 //
 // Usage (after `npm run build`):
 //   node bench/gateway-rss.mjs                 # 10,000 services
 //   node bench/gateway-rss.mjs 2000            # another count
+//   node bench/gateway-rss.mjs --settle 10     # read the settled RSS after 10 s instead of 40
 //   node bench/gateway-rss.mjs --breakdown     # also V8 heap spaces, external memory, smaps_rollup
 //   node bench/gateway-rss.mjs --modules       # also every script the gateway process compiled
 //   node bench/gateway-rss.mjs --snapshot DIR  # also a heap snapshot of the gateway in DIR, each time
@@ -16,13 +18,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
 import { registerInstance, startPortico, waitUntilRoutable } from './lib/portico.mjs';
-import { rssMiB, sleep, startProcess, stopAll, stopEverythingOnExit, waitForLine } from './lib/processes.mjs';
+import { followRss, startProcess, stopAll, stopEverythingOnExit, waitForLine } from './lib/processes.mjs';
 import { listeningPort, UPSTREAM_BODY } from './lib/upstream.mjs';
 
 const args = process.argv.slice(2);
-const services = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 10_000);
+const services = Number(args.find((arg, i) => /^\d+$/.test(arg) && args[i - 1] !== '--settle') ?? 10_000);
 const modules = args.includes('--modules');
 const snapshotDir = args.includes('--snapshot') ? args[args.indexOf('--snapshot') + 1] : undefined;
+const settleMs = args.includes('--settle') ? Number(args[args.indexOf('--settle') + 1]) * 1000 : 40_000;
 const cli = args.includes('--cli') ? resolve(args[args.indexOf('--cli') + 1]) : undefined;
 const breakdown = modules || snapshotDir !== undefined || args.includes('--breakdown');
 const PROBE = new URL('./lib/memory-probe.mjs', import.meta.url).pathname;
@@ -67,11 +70,13 @@ try {
   rmSync(workDir, { recursive: true, force: true });
 }
 
-/** Waits until `service` routes through the gateway, lets it settle 1 s, prints its memory. */
+/** Waits until `service` routes through the gateway, lets it settle, prints its memory. */
 async function report(gateway, label, service) {
   await waitUntilRoutable(`${gateway.publicUrl}/api/${service}/hello`, UPSTREAM_BODY, 60_000);
-  await sleep(1_000);
-  console.log(`gateway-only, ${label}: rss ${rssMiB(gateway.handle.pid).toFixed(1)} MiB`);
+  const { firstMiB, settledMiB, afterSeconds } = await followRss(gateway.handle.pid).settled(settleMs);
+  console.log(
+    `gateway-only, ${label}: rss ${firstMiB.toFixed(1)} MiB 1 s in, ${settledMiB.toFixed(1)} MiB after ${afterSeconds.toFixed(0)} s idle`,
+  );
   if (!breakdown) return;
   const line = waitForLine(gateway.handle, (text) => (text.startsWith('memory-probe ') ? text : undefined), 10_000);
   gateway.handle.child.kill('SIGUSR2');

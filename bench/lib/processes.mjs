@@ -156,6 +156,33 @@ export function rssMiB(pid) {
   }
 }
 
+/**
+ * Follows a process's RSS from now on, one sample a second, and `settled(afterMs)` reports it
+ * once `afterMs` have passed since the start: the first sample (1 s in) and the last. Why wait:
+ * a burst of work (10,000 registrations arriving at once) grows V8's young generation, and V8
+ * gives those pages back only when its memory reducer runs, some 8 to 30 s after the heap goes
+ * quiet. A read 1 s after the burst is mostly that transient; the settled one is what the
+ * process holds while it waits for traffic. Both are reported.
+ */
+export function followRss(pid) {
+  const started = performance.now();
+  const samples = [];
+  const timer = setInterval(() => {
+    const sample = rssMiB(pid);
+    if (sample !== undefined) samples.push(sample);
+  }, 1_000);
+  timer.unref();
+  return {
+    async settled(afterMs) {
+      const left = afterMs - (performance.now() - started);
+      if (left > 0) await sleep(left);
+      clearInterval(timer);
+      const last = rssMiB(pid) ?? samples.at(-1);
+      return { firstMiB: samples[0] ?? last, settledMiB: last, afterSeconds: (performance.now() - started) / 1000 };
+    },
+  };
+}
+
 /** CPU seconds (user + system) a process has used so far. */
 export function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

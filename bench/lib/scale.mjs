@@ -6,11 +6,16 @@ import { Pool } from 'undici';
 import { measurePropagation } from '../registry-latency.mjs';
 import { fixedRate } from './load.mjs';
 import { registerInstance, startPortico, supportsGatewayRole, waitUntilRoutable } from './portico.mjs';
-import { coreTimes, cpuSeconds, PROXY_CORE, rssMiB, sleep, stopProcess } from './processes.mjs';
+import { coreTimes, cpuSeconds, followRss, PROXY_CORE, rssMiB, sleep, stopProcess } from './processes.mjs';
 import { UPSTREAM_BODY } from './upstream.mjs';
 import { probe } from './verify.mjs';
 
 const CONCURRENT_REGISTRATIONS = 16;
+/**
+ * How long the gateway-only process is left idle after the 10k registrations before its RSS is
+ * judged (see followRss): long enough for V8's memory reducer in every run seen so far.
+ */
+const GATEWAY_SETTLE_MS = 40_000;
 
 /**
  * Fills `into` as it goes (`states`, `propagation`, `registration`, `startRssMiB`), so a failure
@@ -46,14 +51,20 @@ export async function measureScale({
         extraEnv: { PORTICO_REGISTRY_URL: portico.adminUrl },
       })
     : undefined;
-  const gatewayRss = async (label, service) => {
-    if (!gateway) return;
+  // Followed while the all-in-one process is measured (no registry change reaches the gateway
+  // then, so it sits idle), and read before the next registry change.
+  const followGateway = async (service) => {
+    if (!gateway) return undefined;
     await waitUntilRoutable(`${gateway.publicUrl}/api/${service}/hello`, UPSTREAM_BODY, 15_000);
-    await sleep(1_000);
-    into.gatewayOnly.push({ label, rssMiB: rssMiB(gateway.handle.pid) });
+    return followRss(gateway.handle.pid);
+  };
+  const gatewayRss = async (label, follower, afterMs) => {
+    if (!follower) return;
+    const { firstMiB, settledMiB, afterSeconds } = await follower.settled(afterMs);
+    into.gatewayOnly.push({ label, rssMiB: settledMiB, firstRssMiB: firstMiB, afterSeconds });
   };
   into.gatewayOnly = [];
-  await gatewayRss('1 service', 'bench');
+  const gatewayAtOne = await followGateway('bench');
 
   const measureState = async (label, serviceCount, service) => {
     const url = `${portico.publicUrl}/api/${service}/hello`;
@@ -115,6 +126,7 @@ export async function measureScale({
   };
 
   await measureState('1 service', 1, 'bench');
+  await gatewayRss('1 service', gatewayAtOne, 0);
   await propagate('1 service', 'fresh');
 
   const admin = new Pool(portico.adminUrl, { connections: CONCURRENT_REGISTRATIONS });
@@ -135,8 +147,9 @@ export async function measureScale({
 
   const middle = `scale-${String(Math.floor(services / 2)).padStart(5, '0')}`;
   await waitUntilRoutable(`${portico.publicUrl}/api/${middle}/hello`, UPSTREAM_BODY);
+  const gatewayAtScale = await followGateway(middle);
   await measureState(`${services + 1} services`, services + 1, middle);
-  await gatewayRss(`${services + 1} services`, middle);
+  await gatewayRss(`${services + 1} services`, gatewayAtScale, GATEWAY_SETTLE_MS);
   if (gateway) await stopProcess(gateway.handle);
 
   await propagate(`${services} services`, 'loaded');

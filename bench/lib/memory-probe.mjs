@@ -51,10 +51,33 @@ function kernelView() {
   try {
     const text = readFileSync('/proc/self/smaps_rollup', 'utf8');
     const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0) / 1024;
-    return { rssMiB: field('Rss'), anonymousMiB: field('Anonymous'), privateDirtyMiB: field('Private_Dirty') };
+    return {
+      rssMiB: field('Rss'),
+      anonymousMiB: field('Anonymous'),
+      privateDirtyMiB: field('Private_Dirty'),
+      residentByFileMiB: residentByFile(),
+    };
   } catch {
     return undefined;
   }
+}
+
+/** Resident memory of each mapped file (the node binary, shared libraries, addons), largest first. */
+function residentByFile() {
+  const byFile = new Map();
+  let file;
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (mapping) file = mapping[1].startsWith('/') ? mapping[1] : undefined;
+    else if (file && line.startsWith('Rss:'))
+      byFile.set(file, (byFile.get(file) ?? 0) + Number(line.split(/\s+/)[1]) / 1024);
+  }
+  return Object.fromEntries(
+    [...byFile]
+      .filter(([, mib]) => mib >= 0.1)
+      .sort((a, b) => b[1] - a[1])
+      .map(([path, mib]) => [path.split('/').slice(-2).join('/'), Math.round(mib * 10) / 10]),
+  );
 }
 
 /** Every script compiled so far, as the debugger reports them on enabling. */

@@ -9,6 +9,7 @@ import { balancerFactory } from './gateway/balancers/index.js';
 import { DeclaredRouteSet } from './gateway/declared-routes/declared-route-set.js';
 import { createGateway, type Gateway, type PublicMount } from './gateway/gateway-server.js';
 import { anyBreakerOpen, describeServices } from './gateway/gateway-view.js';
+import { startIdleCollector } from './gateway/idle-collector.js';
 import { BUILT_IN_POLICIES, policyCompiler } from './gateway/policies/index.js';
 import { createRateLimiter } from './gateway/rate-limit/index.js';
 import { servicePolicies } from './gateway/resilience/service-policy.js';
@@ -260,13 +261,21 @@ async function createGatewayPart(
     metrics: gatewayMetrics,
     ...(accessLog ? { accessLog } : {}),
   });
+  // Gives back what a registry burst or a load grew once both stop (see startIdleCollector).
+  const idleCollector = startIdleCollector({
+    activity: () => table.revision + gateway.requestsSettled(),
+    inFlight: () => gateway.inFlight(),
+  });
   return {
     table,
     routes,
     gateway: {
       server: gateway.server,
+      requestsSettled: gateway.requestsSettled,
+      inFlight: gateway.inFlight,
       async close(graceMs) {
         await gateway.close(graceMs);
+        idleCollector.stop();
         watch.close();
         clearInterval(reportUses);
         identityWatch?.close();

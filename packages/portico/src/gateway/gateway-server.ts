@@ -57,6 +57,10 @@ export interface GatewayOptions {
  */
 export interface Gateway {
   readonly server: Server;
+  /** Requests answered so far: how the idle collector sees the gateway at work. */
+  requestsSettled(): number;
+  /** Requests in progress. */
+  inFlight(): number;
   /** Stops accepting, finishes in-flight requests (up to `graceMs`), closes connections. */
   close(graceMs: number): Promise<void>;
 }
@@ -87,6 +91,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const tracing = tracer !== undefined;
   let closing = false;
   let inFlight = 0;
+  let settledCount = 0;
   let idle: (() => void) | undefined;
   const record = requestRecorder(options.metrics, options.accessLog);
   const platform = options.metrics?.platform;
@@ -274,6 +279,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   function settled(res: ResponseRecord): void {
     res.exchange?.onClientClose();
     inFlight--;
+    settledCount++;
     if (inFlight === 0) idle?.();
     record(res);
   }
@@ -283,6 +289,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     server: own.server,
+    requestsSettled: () => settledCount,
+    inFlight: () => inFlight,
     async close(graceMs) {
       closing = true;
       health.markShuttingDown();

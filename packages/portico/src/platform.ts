@@ -261,9 +261,10 @@ async function createGatewayPart(
     metrics: gatewayMetrics,
     ...(accessLog ? { accessLog } : {}),
   });
-  // Gives back what a registry burst or a load grew once both stop (see startIdleCollector).
+  // Gives back what the start-up sync or a registry burst grew once it stops (see startIdleCollector).
   const idleCollector = startIdleCollector({
-    activity: () => table.revision + gateway.requestsSettled(),
+    changes: () => table.revision,
+    requests: () => gateway.requestsSettled(),
     inFlight: () => gateway.inFlight(),
   });
   return {

@@ -7,9 +7,10 @@ const TICK = 2_000;
 
 /** A process under the collector's eye: work, requests in flight and a heap the test sets. */
 function fakeProcess(options: { shrinksTo?: number } = {}) {
-  const state = { activity: 0, inFlight: 0, heap: 50 * MiB, collected: 0, shrinks: true };
+  const state = { changes: 0, requests: 0, inFlight: 0, heap: 50 * MiB, collected: 0, shrinks: true };
   const collector = startIdleCollector({
-    activity: () => state.activity,
+    changes: () => state.changes,
+    requests: () => state.requests,
     inFlight: () => state.inFlight,
     heapBytes: () => state.heap,
     collect: () => {
@@ -28,12 +29,12 @@ describe('startIdleCollector', () => {
     vi.useRealTimers();
   });
 
-  it('collects once the process has been quiet for two ticks, and not while it works', () => {
+  it('collects once the changes have stopped for two ticks, and not while they come', () => {
     vi.useFakeTimers();
     const { state, collector } = fakeProcess();
     running = collector;
     for (let i = 0; i < 5; i++) {
-      state.activity++;
+      state.changes++;
       vi.advanceTimersByTime(TICK);
     }
     expect(state.collected).toBe(0);
@@ -80,21 +81,45 @@ describe('startIdleCollector', () => {
     expect(state.collected).toBe(3);
   });
 
-  it('collects after new work only when the heap grew by the threshold since the last collection', () => {
+  it('collects after new changes only when the heap grew by the threshold since the last collection', () => {
     vi.useFakeTimers();
     const { state, collector } = fakeProcess();
     running = collector;
     vi.advanceTimersByTime(3 * TICK);
     expect(state.collected).toBe(1);
-    // Light work that grew the heap by less than 4 MiB: not worth a collection.
-    state.activity++;
+    // A change or two that grew the heap by less than 4 MiB: not worth a collection.
+    state.changes++;
     state.heap += 3 * MiB;
     vi.advanceTimersByTime(3 * TICK);
     expect(state.collected).toBe(1);
     // A burst that grew it by more.
-    state.activity++;
+    state.changes += 100;
     state.heap += 10 * MiB;
     vi.advanceTimersByTime(3 * TICK);
+    expect(state.collected).toBe(2);
+  });
+
+  it('is not armed by requests: traffic between quiet spells keeps the young generation it grew', () => {
+    vi.useFakeTimers();
+    const { state, collector } = fakeProcess();
+    running = collector;
+    vi.advanceTimersByTime(3 * TICK);
+    expect(state.collected).toBe(1);
+    for (let i = 0; i < 5; i++) {
+      state.requests += 1000;
+      vi.advanceTimersByTime(TICK);
+    }
+    state.heap += 16 * MiB;
+    vi.advanceTimersByTime(20 * TICK);
+    expect(state.collected).toBe(1);
+    // Requests keep an armed collector waiting too.
+    state.changes++;
+    state.requests++;
+    vi.advanceTimersByTime(TICK);
+    state.requests++;
+    vi.advanceTimersByTime(2 * TICK);
+    expect(state.collected).toBe(1);
+    vi.advanceTimersByTime(TICK);
     expect(state.collected).toBe(2);
   });
 
@@ -113,7 +138,13 @@ describe('startIdleCollector', () => {
     const withArray = getHeapStatistics().used_heap_size;
     expect(retained.length).toBe(4_000_000);
     retained = undefined;
-    const collector = startIdleCollector({ activity: () => 0, inFlight: () => 0, intervalMs: 10, minGrowthBytes: 0 });
+    const collector = startIdleCollector({
+      changes: () => 0,
+      requests: () => 0,
+      inFlight: () => 0,
+      intervalMs: 10,
+      minGrowthBytes: 0,
+    });
     running = collector;
     const deadline = Date.now() + 5_000;
     while (collector.collections === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));

@@ -89,7 +89,7 @@ export function startIdleCollector(options: IdleCollectorOptions): IdleCollector
     const after = heapBytes();
     // V8 shrinks the young generation only when allocation since its last collection was slow,
     // which a collection soon after the work may not yet see: then it stays armed, and the next
-    // trying tick tries again, the tries further apart each time.
+    // trying tick tries again (see isTryingTick).
     if (after <= before - minGrowth) {
       sizeAfterCollection = after;
       armed = false;
@@ -107,9 +107,14 @@ export function startIdleCollector(options: IdleCollectorOptions): IdleCollector
   };
 }
 
-/** Quiet ticks 2, 4, 8, 16, …: the first try comes soon, and a process that keeps its memory is not collected often. */
+/**
+ * Quiet ticks 2, 3, 4, 8, 16, …: the first try comes soon; a try that V8 did not answer by
+ * shrinking is repeated on the next tick, when its own collection has made the allocation V8
+ * sees since the last one small; after that the tries grow further apart, so a process that
+ * keeps its memory is not collected often.
+ */
 function isTryingTick(quietTicks: number): boolean {
-  return quietTicks >= 2 && (quietTicks & (quietTicks - 1)) === 0;
+  return quietTicks === 2 || quietTicks === 3 || (quietTicks >= 4 && (quietTicks & (quietTicks - 1)) === 0);
 }
 
 /**

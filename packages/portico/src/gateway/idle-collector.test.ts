@@ -28,11 +28,16 @@ describe('startIdleCollector', () => {
     running = undefined;
     vi.useRealTimers();
   });
+  /** A fake process on fake timers, its collector stopped after the test. */
+  const watched = () => {
+    vi.useFakeTimers();
+    const watchedProcess = fakeProcess();
+    running = watchedProcess.collector;
+    return watchedProcess;
+  };
 
   it('collects once the changes have stopped for two ticks, and not while they come', () => {
-    vi.useFakeTimers();
-    const { state, collector } = fakeProcess();
-    running = collector;
+    const { state, collector } = watched();
     for (let i = 0; i < 5; i++) {
       state.changes++;
       vi.advanceTimersByTime(TICK);
@@ -49,9 +54,7 @@ describe('startIdleCollector', () => {
   });
 
   it('waits while a request is in flight, though nothing else changes', () => {
-    vi.useFakeTimers();
-    const { state, collector } = fakeProcess();
-    running = collector;
+    const { state } = watched();
     state.inFlight = 1;
     vi.advanceTimersByTime(10 * TICK);
     expect(state.collected).toBe(0);
@@ -61,9 +64,7 @@ describe('startIdleCollector', () => {
   });
 
   it('tries again on the next tick while the heap does not shrink, then further apart, and stops once it does', () => {
-    vi.useFakeTimers();
-    const { state, collector } = fakeProcess();
-    running = collector;
+    const { state } = watched();
     state.shrinks = false;
     // The first tick only learns the activity: quiet from the second on (quiet ticks 2, 3, 4 try).
     vi.advanceTimersByTime(3 * TICK);
@@ -83,9 +84,7 @@ describe('startIdleCollector', () => {
   });
 
   it('collects after new changes only when the heap grew by the threshold since the last collection', () => {
-    vi.useFakeTimers();
-    const { state, collector } = fakeProcess();
-    running = collector;
+    const { state } = watched();
     vi.advanceTimersByTime(3 * TICK);
     expect(state.collected).toBe(1);
     // A change or two that grew the heap by less than 4 MiB: not worth a collection.
@@ -101,9 +100,7 @@ describe('startIdleCollector', () => {
   });
 
   it('is not armed by requests: traffic between quiet spells keeps the young generation it grew', () => {
-    vi.useFakeTimers();
-    const { state, collector } = fakeProcess();
-    running = collector;
+    const { state } = watched();
     vi.advanceTimersByTime(3 * TICK);
     expect(state.collected).toBe(1);
     for (let i = 0; i < 5; i++) {

@@ -6,7 +6,7 @@ const MiB = 1024 * 1024;
 const TICK = 2_000;
 
 /** A process under the collector's eye: work, requests in flight and a heap the test sets. */
-function fakeProcess(options: { shrinksTo?: number } = {}) {
+function fakeProcess() {
   const state = { changes: 0, requests: 0, inFlight: 0, heap: 50 * MiB, collected: 0, shrinks: true };
   const collector = startIdleCollector({
     changes: () => state.changes,
@@ -15,7 +15,7 @@ function fakeProcess(options: { shrinksTo?: number } = {}) {
     heapBytes: () => state.heap,
     collect: () => {
       state.collected++;
-      if (state.shrinks) state.heap = options.shrinksTo ?? 20 * MiB;
+      if (state.shrinks) state.heap = 20 * MiB;
     },
   });
   return { state, collector };
@@ -33,6 +33,13 @@ describe('startIdleCollector', () => {
     vi.useFakeTimers();
     const watchedProcess = fakeProcess();
     running = watchedProcess.collector;
+    return watchedProcess;
+  };
+  /** The same, past the collection that gives back what the start-up grew. */
+  const collectedOnce = () => {
+    const watchedProcess = watched();
+    vi.advanceTimersByTime(3 * TICK);
+    expect(watchedProcess.state.collected).toBe(1);
     return watchedProcess;
   };
 
@@ -84,9 +91,7 @@ describe('startIdleCollector', () => {
   });
 
   it('collects after new changes only when the heap grew by the threshold since the last collection', () => {
-    const { state } = watched();
-    vi.advanceTimersByTime(3 * TICK);
-    expect(state.collected).toBe(1);
+    const { state } = collectedOnce();
     // A change or two that grew the heap by less than 4 MiB: not worth a collection.
     state.changes++;
     state.heap += 3 * MiB;
@@ -100,9 +105,7 @@ describe('startIdleCollector', () => {
   });
 
   it('is not armed by requests: traffic between quiet spells keeps the young generation it grew', () => {
-    const { state } = watched();
-    vi.advanceTimersByTime(3 * TICK);
-    expect(state.collected).toBe(1);
+    const { state } = collectedOnce();
     for (let i = 0; i < 5; i++) {
       state.requests += 1000;
       vi.advanceTimersByTime(TICK);
@@ -122,8 +125,7 @@ describe('startIdleCollector', () => {
   });
 
   it('stops looking when stopped', () => {
-    vi.useFakeTimers();
-    const { state, collector } = fakeProcess();
+    const { state, collector } = watched();
     collector.stop();
     vi.advanceTimersByTime(10 * TICK);
     expect(state.collected).toBe(0);

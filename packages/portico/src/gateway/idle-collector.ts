@@ -27,7 +27,7 @@ export interface IdleCollectorOptions {
 
 /** A running idle collector. */
 export interface IdleCollector {
-  /** Collections run so far, for tests and the admin view. */
+  /** Collections run so far. */
   readonly collections: number;
   stop(): void;
 }
@@ -73,8 +73,9 @@ export function startIdleCollector(options: IdleCollectorOptions): IdleCollector
   const tick = () => {
     const changes = options.changes();
     const requests = options.requests();
-    if (changes !== lastChanges) armed = true;
-    const busy = changes !== lastChanges || requests !== lastRequests || options.inFlight() > 0;
+    const changed = changes !== lastChanges;
+    if (changed) armed = true;
+    const busy = changed || requests !== lastRequests || options.inFlight() > 0;
     lastChanges = changes;
     lastRequests = requests;
     quietTicks = busy ? 0 : quietTicks + 1;

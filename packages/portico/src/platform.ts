@@ -14,6 +14,7 @@ import { BUILT_IN_POLICIES, policyCompiler } from './gateway/policies/index.js';
 import { createRateLimiter } from './gateway/rate-limit/index.js';
 import { servicePolicies } from './gateway/resilience/service-policy.js';
 import { RoutingTable } from './gateway/routing-table.js';
+import { StrippedHeaders } from './gateway/stripped-headers.js';
 import { PlatformHealth } from './health/platform-health.js';
 import { HttpIdentityPort } from './identity/http-identity-port.js';
 import type { IdentityPort } from './identity/identity-port.js';
@@ -220,9 +221,10 @@ async function createGatewayPart(
   // Rate-limit counters: in this process, or in Redis shared by every gateway (local while it is away).
   const rateLimiter = await createRateLimiter(config.gateway.rateLimit, logger);
   if (rateLimiter.store === 'redis') health.addCheck('ratelimit', () => rateLimiter.health());
+  const strippedHeaders = new StrippedHeaders(config.gateway.strippedHeaders, config.gateway.underscoreHeaders);
   const compileAccess = policyCompiler(
     BUILT_IN_POLICIES,
-    { identity: identityView, assertions: assertions.issuer, rateLimiter },
+    { identity: identityView, assertions: assertions.issuer, rateLimiter, strippedHeaders },
     // Checked against each policy's schema when the config was loaded.
     (service, policy) => config.services[service]?.policies?.[policy],
   );
@@ -253,6 +255,7 @@ async function createGatewayPart(
       securityHeaders: Object.entries(config.gateway.securityHeaders).map(
         ([name, value]) => [name.toLowerCase(), value] as const,
       ),
+      strippedHeaders,
     },
     maxHeaderBytes: config.gateway.maxHeaderBytes,
     mounts,

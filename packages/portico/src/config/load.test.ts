@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_STRIPPED_HEADERS } from '../gateway/stripped-headers.js';
 import { ConfigError, loadConfig } from './load.js';
 import { ENV_OVERRIDES, type PorticoConfig } from './schema.js';
 
@@ -30,6 +31,8 @@ const DEFAULTS: PorticoConfig = {
       'x-frame-options': 'DENY',
       'referrer-policy': 'no-referrer',
     },
+    strippedHeaders: [...DEFAULT_STRIPPED_HEADERS],
+    underscoreHeaders: 'drop',
     rateLimit: { redisUrl: '', redisTimeoutMs: 100, prefix: 'portico:rl:', maxKeys: 100_000 },
     totalTimeoutMs: 60_000,
     retries: {

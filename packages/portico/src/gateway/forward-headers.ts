@@ -1,4 +1,5 @@
 import type { GatewayRequest } from '../http/gateway-message.js';
+import type { StrippedHeaders } from './stripped-headers.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus the ones the gateway sets itself. */
 const NOT_FORWARDED = new Set([
@@ -21,18 +22,21 @@ const NOT_FORWARDED = new Set([
 
 /**
  * The headers sent upstream: the caller's, less hop-by-hop ones (and any the caller's
- * `Connection` header names), plus `x-forwarded-*` and the request id.
+ * `Connection` header names) and those that would claim an identity (`stripped`: only the
+ * gateway may say who the caller is, DESIGN principle 4), plus `x-forwarded-*`, the request id
+ * and what the policies add (`added`: the assertion, the resolved tenant).
  */
 export function upstreamHeaders(
   req: GatewayRequest,
   requestId: string,
+  stripped: StrippedHeaders,
   added?: Record<string, string>,
 ): Record<string, string | string[]> {
   const incoming = req.headers;
   const listed = connectionListed(incoming.connection);
   const out: Record<string, string | string[]> = {};
   for (const name in incoming) {
-    if (NOT_FORWARDED.has(name) || listed?.has(name) || isIdentityHeader(name)) continue;
+    if (NOT_FORWARDED.has(name) || listed?.has(name) || stripped.has(name)) continue;
     const value = incoming[name];
     if (value !== undefined) out[name] = value;
   }
@@ -44,18 +48,6 @@ export function upstreamHeaders(
   out['x-request-id'] = requestId;
   if (added) for (const name in added) out[name] = added[name] as string;
   return out;
-}
-
-/**
- * Headers that would claim an identity: only the gateway may say who the caller is (DESIGN
- * principle 4), so a caller's own `x-user-*`, `x-portico-*` or `x-tenant-id` never reach a
- * service; the tenancy policy sets `x-tenant-id` to the tenant it resolved.
- */
-function isIdentityHeader(name: string): boolean {
-  return (
-    name.charCodeAt(0) === 120 /* x */ &&
-    (name.startsWith('x-user-') || name.startsWith('x-portico-') || name === 'x-tenant-id')
-  );
 }
 
 function connectionListed(value: string | string[] | undefined): Set<string> | undefined {

@@ -159,8 +159,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const outcome: ChainOutcome = {
     pass: (policed) => {
       noteCaller(policed);
-      const { req, res, route, rest, requestId, forward, trace, answer } = policed;
-      new ProxyExchange(req, res, route, rest, requestId, exchange, forward, trace, answer).start();
+      const { req, res, route, rest, requestId, forward, trace, answer, stripped } = policed;
+      new ProxyExchange(req, res, route, rest, requestId, exchange, forward, trace, answer, stripped).start();
     },
     deny: (policed, denial) => {
       noteCaller(policed);

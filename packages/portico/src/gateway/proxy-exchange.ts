@@ -8,6 +8,7 @@ import { upstreamHeaders } from './forward-headers.js';
 import { type CachedResponse, isCacheable } from './resilience/fallback-cache.js';
 import type { OutlierDetector } from './resilience/outlier-detector.js';
 import type { ServiceRoute } from './routing-table.js';
+import type { StrippedHeaders } from './stripped-headers.js';
 import type { Upstream } from './upstream.js';
 import { BodyTooLargeError, UpstreamBody } from './upstream-body.js';
 import { CLIENT_GONE, RETRYING, TRY_TIMEOUT, UpstreamTry } from './upstream-try.js';
@@ -19,6 +20,8 @@ export interface ExchangeContext {
   securityHeaders: readonly (readonly [string, string])[];
   /** Told how every try went. */
   outliers: OutlierDetector;
+  /** Request headers no service receives (`gateway.strippedHeaders`), unless a route's policy says otherwise. */
+  strippedHeaders: StrippedHeaders;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -79,6 +82,8 @@ export class ProxyExchange {
     private readonly trace?: RequestTrace,
     /** Headers the policies add to the answer (rate-limit state); the service's own win. */
     private readonly answer?: Record<string, string>,
+    /** The route's own list of headers not forwarded (its `identityHeaders` policy); else the gateway's. */
+    private readonly stripped?: StrippedHeaders,
   ) {
     this.method = req.method as string;
     this.idempotent = IDEMPOTENT.has(this.method);
@@ -229,7 +234,12 @@ export class ProxyExchange {
       this.seen.attempts = this.attempts;
     }
     if (this.bodySource !== undefined) this.body = new UpstreamBody(this.bodySource, this.context.maxBodyBytes);
-    this.headers ??= upstreamHeaders(this.req, this.requestId, this.forward);
+    this.headers ??= upstreamHeaders(
+      this.req,
+      this.requestId,
+      this.stripped ?? this.context.strippedHeaders,
+      this.forward,
+    );
     const policy = this.route.policy;
     const attempt = new UpstreamTry(this, upstream);
     this.current = attempt;

@@ -3,6 +3,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { IdentityView } from '../../identity/identity-view.js';
 import type { Principal } from '../../identity/model.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
+import type { StrippedHeaders } from '../stripped-headers.js';
 import type { PolicyExchange } from './policy-exchange.js';
 
 /** What a policy compiles a service's route from: the registered `auth` and `endpoints`. */
@@ -26,6 +27,8 @@ export interface PolicyEnvironment {
   readonly assertions?: AssertionIssuer;
   /** Where rate-limit counters live (memory, or Redis shared by every gateway); absent = a memory one. */
   readonly rateLimiter?: RateLimiter;
+  /** The gateway's list of request headers not forwarded, which a route's policy adjusts; absent = the default list. */
+  readonly strippedHeaders?: StrippedHeaders;
 }
 
 /** What the identity-assertion policy asks for: the assertion of a caller for one service. */

@@ -4,6 +4,7 @@ import { cors } from './cors.js';
 import { EndpointTable } from './endpoint-table.js';
 import type { AccessPhase, GatewayPolicy, PolicyEnvironment, ServiceAccess } from './gateway-policy.js';
 import { identityAssertion } from './identity-assertion.js';
+import { identityHeaders } from './identity-headers.js';
 import type { PolicyChain } from './policy-chain.js';
 import { rateLimit } from './rate-limit.js';
 import { tenancy } from './tenancy.js';
@@ -22,8 +23,8 @@ export { PolicyExchange } from './policy-exchange.js';
 
 /**
  * The built-in policies, in chain order (highest priority first): which origins a browser may
- * call from, who is calling, in which tenant, may they, how often, and the signed word of it for
- * the service.
+ * call from, who is calling, in which tenant, may they, how often, which headers the service
+ * gets, and the signed word of it for the service.
  */
 // biome-ignore lint/suspicious/noExplicitAny: each policy has its own config type
 export const BUILT_IN_POLICIES: readonly GatewayPolicy<any>[] = [
@@ -32,6 +33,7 @@ export const BUILT_IN_POLICIES: readonly GatewayPolicy<any>[] = [
   tenancy,
   authorization,
   rateLimit,
+  identityHeaders,
   identityAssertion,
 ];
 

@@ -4,6 +4,7 @@ import type { GatewayRequest, GatewayResponse } from '../../http/gateway-message
 import type { Principal, Tenant } from '../../identity/model.js';
 import type { RequestTrace } from '../../tracing/request-trace.js';
 import type { ServiceRoute } from '../routing-table.js';
+import type { StrippedHeaders } from '../stripped-headers.js';
 import type { PolicyChain } from './policy-chain.js';
 
 /** How the caller proved who it is. */
@@ -35,6 +36,8 @@ export class PolicyExchange {
    * service's headers in one pass, which Node's `setHeader` followed by `writeHead` cannot do.
    */
   answer: Record<string, string> | undefined;
+  /** The route's own list of request headers not forwarded; undefined = the gateway's list. */
+  stripped: StrippedHeaders | undefined;
   /** The request's spans, carried to the forward; only when tracing is on. */
   trace: RequestTrace | undefined;
   #endpoint: EndpointSpec | undefined | null = null;

@@ -57,6 +57,9 @@ export const DEFAULT_STRIPPED_HEADERS: readonly string[] = [
 /** A header name or a prefix ending in `*`, lower case, as configuration accepts it. */
 export const HEADER_PATTERN = "^[a-z0-9!#$%&'+.^_`|~-]+\\*?$";
 
+/** How many names' verdicts a list remembers. */
+const VERDICTS_KEPT = 1024;
+
 /** Exact names and `prefix*` patterns. */
 class NameMatcher {
   private readonly exact = new Set<string>();
@@ -98,6 +101,11 @@ export class StrippedHeaders {
   private readonly kept: NameMatcher;
   /** Whether any stripped pattern starts with this byte: most names are passed after one read. */
   private readonly firstBytes = new Uint8Array(128);
+  /**
+   * Verdicts of names seen before. A request's names are a few dozen common ones, and the forward
+   * has already hashed each (its hop-by-hop lookup), so one more lookup is the cheapest test.
+   */
+  private readonly verdicts = new Map<string, boolean>();
 
   constructor(
     patterns: readonly string[],
@@ -120,6 +128,15 @@ export class StrippedHeaders {
 
   /** Whether the (lower-case) header name is kept from the service. */
   has(name: string): boolean {
+    const known = this.verdicts.get(name);
+    if (known !== undefined) return known;
+    const verdict = this.judge(name);
+    // Bounded: names are the caller's to choose; past the bound each new one is judged afresh.
+    if (this.verdicts.size < VERDICTS_KEPT) this.verdicts.set(name, verdict);
+    return verdict;
+  }
+
+  private judge(name: string): boolean {
     if (name.includes('_')) {
       if (this.underscores === 'drop' && !this.kept.matches(name)) return true;
       return this.strips(name.replaceAll('_', '-'));

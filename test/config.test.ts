@@ -57,7 +57,9 @@ async function runToExit(dir: string, env: Record<string, string>): Promise<Outc
   });
   // 'close' comes after both pipes drained, so every byte printed has been read.
   const closed = once(proc.child, 'close');
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
+  // Bounds a process that wrongly starts instead of exiting; a refusal exits in about a second,
+  // but a busy machine can take several just to load Node and the CLI.
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 60_000);
   try {
     await closed;
   } finally {
@@ -82,7 +84,8 @@ function expectConfigError(outcome: Outcome, message: RegExp): void {
 async function startIn(dir: string, env: Record<string, string>) {
   const proc = spawnNode([PORTICO_BIN, 'start'], env, dir);
   try {
-    const line = await proc.waitForLine(/"msg":"portico started"/);
+    // As generous as startPortico: opening the embedded store takes 10 s and more on a busy machine.
+    const line = await proc.waitForLine(/"msg":"portico started"/, 60_000);
     const { public: publicUrl, admin: adminUrl } = JSON.parse(line) as { public: string; admin: string };
     return { proc, publicUrl, adminUrl };
   } catch {

@@ -136,7 +136,9 @@ export async function startService(
   env: Record<string, string> = {},
 ): Promise<ServiceProc> {
   const proc = spawnNode([join(FIXTURES, `${fixture}.mjs`)], { PORTICO_REGISTRY_URL: registryUrl, ...env });
-  const line = await proc.waitForLine(/^ready /);
+  // As generous as Portico's start: a fixture loads the SDK and registers, and on a busy machine
+  // several start at once.
+  const line = await proc.waitForLine(/^ready /, 60_000);
   const [, url, instanceId, controlUrl = ''] = line.split(' ') as [string, string, string, string?];
   return Object.assign(proc, { url, instanceId, controlUrl });
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postJson, request } from './support/http.js';
+import { TEST_STORE_KEYS } from './support/identity.js';
 import { type PostgresServer, startPostgres } from './support/postgres.js';
 import { type PorticoProc, startPortico } from './support/processes.js';
 
@@ -49,6 +50,9 @@ describe.each(['pglite', 'postgres'] as const)('a Portico process on %s', (engin
     if (engine === 'postgres') {
       pg = await startPostgres();
       env.PORTICO_DATABASE_URL = await pg.createDatabase('portico');
+      // A PostgreSQL store refuses to start without a key-encryption key (docs/identity.md, "Keys at rest").
+      env.PORTICO_STORE_KEYS = TEST_STORE_KEYS;
+      seen.push(TEST_STORE_KEYS.split(':')[1] as string);
     }
     portico = await startPortico(env);
   }, STARTUP.timeout);

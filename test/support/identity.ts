@@ -11,11 +11,15 @@ import { Identity } from '../../packages/portico/src/identity/identity.js';
 import { DEFAULT_IDENTITY_OPTIONS, type IdentityOptions } from '../../packages/portico/src/identity/options.js';
 import { createLogger } from '../../packages/portico/src/logger.js';
 import { openStore } from '../../packages/portico/src/store/index.js';
+import { openSecretBox } from '../../packages/portico/src/store/secrets/open-secret-box.js';
 import type { Store } from '../../packages/portico/src/store/store.js';
 import type { Json } from './http.js';
 import { type PostgresServer, startPostgres } from './postgres.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
+
+/** The key-encryption key of the tests' PostgreSQL stores (a memory store makes its own). */
+export const TEST_STORE_KEYS = `test-kek:${Buffer.alloc(32, 7).toString('base64')}`;
 
 /** The two engines every store and identity suite runs against. */
 export const ENGINES = ['pglite', 'postgres'] as const;
@@ -70,11 +74,20 @@ export async function openIdentity(engine: Engine, options: Partial<IdentityOpti
   const store = await freshStore(engine);
   const logs: string[] = [];
   const logger = createLogger('debug', { write: (line: string) => logs.push(line) });
-  const { identity } = await Identity.open(store, {
-    ...DEFAULT_IDENTITY_OPTIONS,
-    adminPassword: ADMIN_PASSWORD,
-    ...options,
+  const { box } = await openSecretBox(store, {
+    encryptionKeys: engine === 'postgres' ? TEST_STORE_KEYS : '',
+    encryptionKeyFile: '',
+    dataDir: '',
   });
+  const { identity } = await Identity.open(
+    store,
+    {
+      ...DEFAULT_IDENTITY_OPTIONS,
+      adminPassword: ADMIN_PASSWORD,
+      ...options,
+    },
+    box,
+  );
   const publicApp = await createPublicIdentityApp({ identity, logger });
   const adminApp = await createAdminServer({
     logger,

@@ -2,6 +2,7 @@
 import { RouteConflictError } from '../gateway/declared-routes/declared-route-set.js';
 import { createLogger } from '../logger.js';
 import { ListenError, type PorticoRole, startPortico } from '../platform.js';
+import { StoreKeyError } from '../store/secrets/key-errors.js';
 import { StoreError } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { CONFIG_ERROR_EXIT, readConfig } from './read-config.js';
@@ -50,6 +51,11 @@ async function start(role: PorticoRole): Promise<number> {
   try {
     portico = await startPortico(config, { role, logger });
   } catch (error) {
+    // A missing or wrong key is a setting to change, like a configuration error: a restart cannot help.
+    if (error instanceof StoreKeyError) {
+      process.stderr.write(`portico: ${error.message}\n`);
+      return CONFIG_ERROR_EXIT;
+    }
     if (error instanceof ListenError || error instanceof StoreError || error instanceof RouteConflictError) {
       process.stderr.write(`portico: ${error.message}\n`);
       return 1;

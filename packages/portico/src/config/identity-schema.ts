@@ -10,6 +10,14 @@ export const StoreSchema = Type.Object(
     url: Type.String({ default: '', maxLength: 2048 }),
     /** Connections in the PostgreSQL pool (PGlite has one). */
     poolSize: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+    /**
+     * Key-encryption keys of the secrets in the store: `<id>:<base64 of 32 bytes>`, comma
+     * separated, the first one wrapping. Checked when the store opens, not here, because a
+     * schema error would print the value, and this value is a key.
+     */
+    encryptionKeys: Type.String({ default: '' }),
+    /** A file holding the same list (a mounted secret); empty for an embedded store: `<dataDir>/store.key`. */
+    encryptionKeyFile: Type.String({ default: '' }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -56,6 +64,8 @@ export const IdentitySchema = Type.Object(
 /** Environment variables of these sections, by the key's path. */
 export const IDENTITY_ENV_OVERRIDES: Record<string, readonly string[]> = {
   PORTICO_DATABASE_URL: ['store', 'url'],
+  PORTICO_STORE_KEYS: ['store', 'encryptionKeys'],
+  PORTICO_STORE_KEY_FILE: ['store', 'encryptionKeyFile'],
   PORTICO_ADMIN_PASSWORD: ['identity', 'adminPassword'],
   PORTICO_IDENTITY_SECRET: ['identity', 'secretKey'],
   PORTICO_ISSUER: ['identity', 'issuer'],

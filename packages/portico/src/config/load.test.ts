@@ -54,7 +54,7 @@ const DEFAULTS: PorticoConfig = {
   },
   services: {},
   routes: [],
-  store: { url: '', poolSize: 10 },
+  store: { url: '', poolSize: 10, encryptionKeys: '', encryptionKeyFile: '' },
   identity: {
     issuer: 'portico',
     audience: 'portico',
@@ -200,6 +200,8 @@ describe('loadConfig: where settings come from', () => {
     PORTICO_REDIS_URL: 'redis://:secret@cache.internal:6379/2',
     PORTICO_REDIS_TIMEOUT_MS: 50,
     PORTICO_DATABASE_URL: 'postgres://portico@db.internal:5432/portico',
+    PORTICO_STORE_KEYS: `k1:${'A'.repeat(43)}=`,
+    PORTICO_STORE_KEY_FILE: '/run/secrets/portico-store-key',
     PORTICO_ADMIN_PASSWORD: '12345678',
     PORTICO_IDENTITY_SECRET: 'a-long-random-secret',
     PORTICO_ISSUER: 'https://id.example.test',

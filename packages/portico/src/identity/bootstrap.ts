@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
+import { type SecretBox, sealContext } from '../store/secrets/secret-box.js';
 import type { AuditLog } from './audit-log.js';
 import type { PasswordHasher } from './passwords.js';
 import { PLATFORM_TENANT } from './permissions.js';
@@ -12,18 +13,19 @@ const HASH_KEY_SETTING = 'secret-hash-key';
 /**
  * The key of the secret hashes. A configured `secretKey` wins (so a copy of the database alone
  * cannot check a guessed token); otherwise one is generated on first start and kept in the store,
- * where every identity process finds the same one.
+ * sealed by the secret box, where every identity process finds the same one.
  *
  * @example
  * ```ts
- * const key = await secretHashKey(db, process.env.PORTICO_IDENTITY_SECRET ?? '');
+ * const key = await secretHashKey(db, box, process.env.PORTICO_IDENTITY_SECRET ?? '');
  * ```
  */
-export async function secretHashKey(db: Kysely<Database>, configured: string): Promise<Buffer> {
+export async function secretHashKey(db: Kysely<Database>, box: SecretBox, configured: string): Promise<Buffer> {
   if (configured !== '') return createHash('sha256').update(configured, 'utf8').digest();
+  const context = sealContext('identity_settings', 'value', HASH_KEY_SETTING);
   await db
     .insertInto('identity_settings')
-    .values({ key: HASH_KEY_SETTING, value: randomBytes(32).toString('base64') })
+    .values({ key: HASH_KEY_SETTING, value: box.seal(randomBytes(32).toString('base64'), context) })
     .onConflict((conflict) => conflict.column('key').doNothing())
     .execute();
   const row = await db
@@ -31,7 +33,7 @@ export async function secretHashKey(db: Kysely<Database>, configured: string): P
     .select('value')
     .where('key', '=', HASH_KEY_SETTING)
     .executeTakeFirstOrThrow();
-  return Buffer.from(row.value, 'base64');
+  return Buffer.from(box.open(row.value, context), 'base64');
 }
 
 /**

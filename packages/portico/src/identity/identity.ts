@@ -1,3 +1,4 @@
+import type { SecretBox } from '../store/secrets/secret-box.js';
 import type { Store } from '../store/store.js';
 import { AccessTokenVerifier, TokenIssuer } from './access-tokens.js';
 import { ApiKeyCache } from './api-key-cache.js';
@@ -28,7 +29,8 @@ const PRUNE_INTERVAL_MS = 3_600_000;
  *
  * @example
  * ```ts
- * const { identity, generatedAdminPassword } = await Identity.open(store, options);
+ * const { box } = await openSecretBox(store, keySettings);
+ * const { identity, generatedAdminPassword } = await Identity.open(store, options, box);
  * const principal = await identity.verifier.verify(token);
  * await identity.close();
  * ```
@@ -55,6 +57,7 @@ export class Identity {
   private constructor(
     readonly store: Store,
     readonly options: IdentityOptions,
+    box: SecretBox,
     secretKey: Buffer,
   ) {
     const { db } = store;
@@ -70,7 +73,7 @@ export class Identity {
     });
     this.apiKeys = new ApiKeys(db, this.secrets);
     this.clients = new ServiceClients(db, this.secrets);
-    this.keyRing = new KeyRing(db, { algorithm: options.algorithm, graceSeconds: options.keyGraceSeconds });
+    this.keyRing = new KeyRing(db, box, { algorithm: options.algorithm, graceSeconds: options.keyGraceSeconds });
     this.revocations = new RevocationList(db);
     this.issuer = new TokenIssuer(() => this.keyRing.active(), {
       issuer: options.issuer,
@@ -89,12 +92,16 @@ export class Identity {
     this.events.subscribe((change) => this.apiKeyCache.apply(change));
   }
 
-  /** Opens identity on a migrated store; the first start also creates the platform admin. */
+  /**
+   * Opens identity on a migrated store whose secret box is open (`openSecretBox`); the first
+   * start also creates the platform admin.
+   */
   static async open(
     store: Store,
     options: IdentityOptions,
+    box: SecretBox,
   ): Promise<{ identity: Identity; generatedAdminPassword?: string }> {
-    const identity = new Identity(store, options, await secretHashKey(store.db, options.secretKey));
+    const identity = new Identity(store, options, box, await secretHashKey(store.db, box, options.secretKey));
     await identity.keyRing.load();
     await identity.revocations.load();
     identity.apiKeyCache.load(await identity.apiKeys.usable());

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
+import { type SecretBox, sealContext } from '../store/secrets/secret-box.js';
 
 /** The asymmetric algorithms access tokens may be signed with. */
 export type SigningAlgorithm = 'EdDSA' | 'ES256';
@@ -34,17 +35,22 @@ export interface KeyInfo {
 
 interface LoadedKey extends KeyInfo {
   publicJwk: JWK;
-  privateJwk: JWK;
+  /** The private JWK as stored: sealed. Only the signing key's is ever opened. */
+  sealedPrivate: string;
 }
+
+const privateContext = (kid: string) => sealContext('signing_keys', 'private_jwk', kid);
 
 /**
  * The JWT key ring in the store. One key signs; keys it replaced keep verifying for
  * `graceSeconds` (at least one access-token lifetime, so no token outlives its key), then leave
  * the JWKS. Rotation is a database write, so every identity process sees it after `reload`.
+ * Private keys are sealed by the store's secret box before they are written: the store never
+ * holds one in clear.
  *
  * @example
  * ```ts
- * const ring = new KeyRing(db, { algorithm: 'EdDSA', graceSeconds: 1800 });
+ * const ring = new KeyRing(db, box, { algorithm: 'EdDSA', graceSeconds: 1800 });
  * await ring.load();
  * const { kid } = await ring.rotate();
  * ring.jwks(); // the new key and the previous one, until the grace period ends
@@ -52,6 +58,7 @@ interface LoadedKey extends KeyInfo {
  */
 export class KeyRing {
   readonly #db: Kysely<Database>;
+  readonly #box: SecretBox;
   readonly #algorithm: SigningAlgorithm;
   readonly #graceSeconds: number;
   #keys: LoadedKey[] = [];
@@ -60,8 +67,9 @@ export class KeyRing {
   /** When the next retired key leaves the JWKS (ms since the epoch). */
   #nextExpiry = Number.POSITIVE_INFINITY;
 
-  constructor(db: Kysely<Database>, options: { algorithm: SigningAlgorithm; graceSeconds: number }) {
+  constructor(db: Kysely<Database>, box: SecretBox, options: { algorithm: SigningAlgorithm; graceSeconds: number }) {
     this.#db = db;
+    this.#box = box;
     this.#algorithm = options.algorithm;
     this.#graceSeconds = options.graceSeconds;
   }
@@ -140,7 +148,7 @@ export class KeyRing {
       kid,
       alg: this.#algorithm,
       public_jwk: JSON.stringify(publicJwk),
-      private_jwk: JSON.stringify(privateJwk),
+      private_jwk: this.#box.seal(JSON.stringify(privateJwk), privateContext(kid)),
     };
   }
 
@@ -160,13 +168,16 @@ export class KeyRing {
       retiredAt: row.retired_at?.toISOString() ?? null,
       verifyUntil: row.verify_until?.toISOString() ?? null,
       publicJwk: row.public_jwk as JWK,
-      privateJwk: row.private_jwk as JWK,
+      sealedPrivate: row.private_jwk,
     }));
     const signing = this.#keys.find((key) => key.retiredAt === null);
     this.#active = signing && {
       kid: signing.kid,
       alg: signing.alg as SigningAlgorithm,
-      privateKey: await importJWK(signing.privateJwk, signing.alg),
+      privateKey: await importJWK(
+        JSON.parse(this.#box.open(signing.sealedPrivate, privateContext(signing.kid))) as JWK,
+        signing.alg,
+      ),
     };
     this.#publish(now.getTime());
   }

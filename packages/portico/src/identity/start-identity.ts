@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { PorticoConfig } from '../config/schema.js';
 import type { PublicMount } from '../gateway/gateway-server.js';
 import { openStore } from '../store/index.js';
+import { type OpenedSecretBox, openSecretBox } from '../store/secrets/open-secret-box.js';
 import type { Store } from '../store/store.js';
 import { createPublicIdentityApp, type LoginObserver, PUBLIC_IDENTITY_PATHS } from './http/public-app.js';
 import { Identity } from './identity.js';
@@ -23,7 +24,8 @@ export interface RunningIdentity {
 }
 
 /**
- * Opens the store (migrating it), the identity core on it, and the public identity app.
+ * Opens the store (migrating it), its secrets (the key-encryption keys must fit: docs/identity.md,
+ * "Keys at rest"), the identity core on it, and the public identity app.
  *
  * @example
  * ```ts
@@ -43,7 +45,17 @@ export async function startIdentity(
     poolSize: config.store.poolSize,
   });
   try {
-    const { identity, generatedAdminPassword } = await Identity.open(store, identityOptionsFrom(config.identity));
+    const secrets = await openSecretBox(store, {
+      encryptionKeys: config.store.encryptionKeys,
+      encryptionKeyFile: config.store.encryptionKeyFile,
+      dataDir: config.dataDir,
+    });
+    logSecrets(secrets, logger);
+    const { identity, generatedAdminPassword } = await Identity.open(
+      store,
+      identityOptionsFrom(config.identity),
+      secrets.box,
+    );
     const publicApp = await createPublicIdentityApp({ identity, logger, ...(logins ? { logins } : {}) });
     logger.info({ store: store.kind, location: store.location }, 'identity ready');
     return {
@@ -61,5 +73,21 @@ export async function startIdentity(
   } catch (error) {
     await store.close();
     throw error;
+  }
+}
+
+/** What opening the secrets did, said once per start; the embedded default is a warning each time. */
+function logSecrets(secrets: OpenedSecretBox, logger: Logger): void {
+  const at = { keyId: secrets.keyId, ...(secrets.keyFile ? { keyFile: secrets.keyFile } : {}) };
+  if (secrets.origin === 'generated' || secrets.origin === 'data-dir-file') {
+    logger.warn(
+      at,
+      `${secrets.origin === 'generated' ? 'generated the store key file' : 'using the store key file'} beside the embedded store: a copy of the data directory holds the key too; for production, keep the key elsewhere with PORTICO_STORE_KEYS or PORTICO_STORE_KEY_FILE (docs/identity.md, "Keys at rest")`,
+    );
+  }
+  for (const notice of secrets.notices) logger.warn(at, notice);
+  if (secrets.sealed > 0) logger.info({ ...at, sealed: secrets.sealed }, 'encrypted secrets the store held in clear');
+  if (secrets.rewrappedFrom.length > 0) {
+    logger.info({ ...at, from: secrets.rewrappedFrom }, 're-wrapped the store data key with the first configured key');
   }
 }

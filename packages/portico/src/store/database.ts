@@ -70,7 +70,8 @@ export interface SigningKeysTable {
   kid: string;
   alg: string;
   public_jwk: Json<Record<string, unknown>>;
-  private_jwk: Json<Record<string, unknown>>;
+  /** The private JWK, sealed by the store's secret box (`enc:v1:…`); never in clear. */
+  private_jwk: string;
   created_at: DefaultTimestamp;
   /** Set when a newer key took over; the key still verifies until `verify_until`. */
   retired_at: NullableTimestamp;
@@ -134,6 +135,19 @@ export interface IdentitySettingsTable {
   value: string;
 }
 
+/**
+ * The `store_data_keys` table: the data keys that seal the store's secrets, each wrapped
+ * (AES-256-GCM) by the key-encryption key `kek_id` from the configuration.
+ */
+export interface StoreDataKeysTable {
+  id: string;
+  kek_id: string;
+  /** base64url of iv | wrapped key | tag. */
+  wrapped: string;
+  created_at: DefaultTimestamp;
+  wrapped_at: DefaultTimestamp;
+}
+
 /** Every table of the store, for Kysely. */
 export interface Database {
   tenants: TenantsTable;
@@ -146,4 +160,5 @@ export interface Database {
   audit_log: AuditLogTable;
   token_revocations: TokenRevocationsTable;
   identity_settings: IdentitySettingsTable;
+  store_data_keys: StoreDataKeysTable;
 }

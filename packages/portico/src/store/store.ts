@@ -18,5 +18,5 @@ export interface Store {
 
 /** Thrown when the store cannot be opened or migrated; the message names the setting to check. */
 export class StoreError extends Error {
-  override readonly name = 'StoreError';
+  override readonly name: string = 'StoreError';
 }

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as identity from './0001-identity.js';
+import * as secretsAtRest from './0002-secrets-at-rest.js';
 
 /**
  * Every migration, in the order they apply. Names sort in that order too; a new migration is
@@ -7,4 +8,5 @@ import * as identity from './0001-identity.js';
  */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-identity': identity,
+  '0002-secrets-at-rest': secretsAtRest,
 };

@@ -11,4 +11,5 @@
 export { ConfigError, type ConfigSources, loadConfig } from './config/load.js';
 export type { PorticoConfig } from './config/schema.js';
 export { ListenError, type PorticoRole, type RunningPortico, type StartOptions, startPortico } from './platform.js';
+export { STORE_KEY_ERROR_CODES, StoreKeyError, type StoreKeyErrorCode } from './store/secrets/key-errors.js';
 export { VERSION } from './version.js';

@@ -6,6 +6,7 @@
  * import { createServiceClient, serve, ok, PorticoError } from '@portico/sdk';
  * ```
  */
+export { RetryBudget, type RetryBudgetOptions } from './client/retry-budget.js';
 export { createServiceClient } from './client/service-client.js';
 export { type SseEvent, SseReader } from './client/sse-reader.js';
 export type {

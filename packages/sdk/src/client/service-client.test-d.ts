@@ -27,10 +27,13 @@ describe('createServiceClient', () => {
   it('lets each policy be tuned or switched off', () => {
     expectTypeOf<{ retry: false; breaker: false; fallback: false }>().toExtend<ServiceClientOptions>();
     expectTypeOf<{
-      retry: { attempts: 2; budgetPercent: 10; budgetMinConcurrency: 2 };
+      retry: { attempts: 2; budgetPercent: 10; budgetWindowMs: 30_000; budgetMinRetriesPerSecond: 2 };
       breaker: { failureThreshold: 3; openMs: 1000 };
       fallback: { maxEntries: 10; maxAgeMs: 60_000 };
     }>().toExtend<ServiceClientOptions>();
+    // @ts-expect-error the budget counts retries over a window now, not retries in flight
+    const inFlight: ServiceClientOptions = { retry: { budgetMinConcurrency: 3 } };
+    void inFlight;
     // @ts-expect-error a policy is an options object or false, not true
     const on: ServiceClientOptions = { breaker: true };
     void on;

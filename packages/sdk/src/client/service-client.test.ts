@@ -16,21 +16,16 @@ interface Upstream {
   /** Requests received, with their attempt header. */
   hits: { method: string; url: string; attempt: number; headers: IncomingMessage['headers'] }[];
   /** Highest number of retries (attempt > 1) in progress at once. */
-  maxConcurrentRetries(): number;
   close(): Promise<void>;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 const servers = new Set<Server>();
-let retriesInProgress = 0;
-let retriesPeak = 0;
 
 afterEach(async () => {
   await Promise.all([...servers].map((server) => closeServer(server)));
   servers.clear();
-  retriesInProgress = 0;
-  retriesPeak = 0;
 });
 
 function closeServer(server: Server): Promise<void> {
@@ -61,18 +56,13 @@ function instance(id: string, port: number, extra: Partial<Instance> = {}): Inst
   };
 }
 
-/** A real HTTP server on loopback whose behaviour is `handler`; retries are counted across all of them. */
+/** A real HTTP server on loopback whose behaviour is `handler`; `hits` notes each try's attempt number. */
 async function upstream(id: string, handler: Handler, extra: Partial<Instance> = {}): Promise<Upstream> {
   const hits: Upstream['hits'] = [];
   const server = createServer(async (req, res) => {
     for await (const _ of req);
     const attempt = Number(req.headers['x-portico-attempt'] ?? 0);
     hits.push({ method: req.method ?? '', url: req.url ?? '', attempt, headers: req.headers });
-    if (attempt > 1) {
-      retriesInProgress++;
-      retriesPeak = Math.max(retriesPeak, retriesInProgress);
-      res.once('close', () => retriesInProgress--);
-    }
     await handler(req, res);
   });
   servers.add(server);
@@ -81,7 +71,6 @@ async function upstream(id: string, handler: Handler, extra: Partial<Instance> =
   return {
     instance: instance(id, port, extra),
     hits,
-    maxConcurrentRetries: () => retriesPeak,
     close: async () => {
       servers.delete(server);
       await closeServer(server);
@@ -298,21 +287,46 @@ describe('ResilientClient: timeouts and retries', () => {
     expect(single.hits).toHaveLength(1);
   });
 
-  it('keeps retries in flight within max(3, 20% of active requests) when every instance fails', async () => {
+  it('keeps the retries within the budget when every instance fails: 20% of the calls plus the floor', async () => {
     const N = 40;
     const ups = await Promise.all(['a', 'b', 'c'].map((id) => upstream(id, unavailable(30))));
     const { client: orders } = client(
       ups.map((u) => u.instance),
-      { breaker: false, fallback: false, retry: { attempts: 3, backoffBaseMs: 1, backoffMaxMs: 5 } },
+      {
+        breaker: false,
+        fallback: false,
+        retry: { attempts: 3, backoffBaseMs: 1, backoffMaxMs: 5, budgetPercent: 20, budgetMinRetriesPerSecond: 2 },
+      },
     );
+    const startedAt = Date.now();
     const outcomes = await Promise.allSettled(Array.from({ length: N }, (_, i) => orders.get(`/x/${i}`)));
+    const seconds = Math.floor(Date.now() / 1_000) - Math.floor(startedAt / 1_000) + 1;
     expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
-    const total = ups.reduce((sum, u) => sum + u.hits.length, 0);
-    const budget = Math.max(3, 0.2 * N);
-    expect(retriesPeak).toBeLessThanOrEqual(budget);
-    expect(total - N).toBeGreaterThan(0);
-    // Without a budget every call would try all three instances: 3 × N.
-    expect(total).toBeLessThanOrEqual(N + 2 * budget);
+    const retries = ups.reduce((sum, u) => sum + u.hits.filter((hit) => hit.attempt > 1).length, 0);
+    expect(ups.reduce((sum, u) => sum + u.hits.length, 0)).toBe(N + retries);
+    expect(retries).toBeGreaterThan(0);
+    // Without a budget every call would try all three instances: 2 × N retries.
+    expect(retries).toBeLessThanOrEqual(0.2 * N + 2 * seconds);
+  });
+
+  it('absorbs a burst: when one instance of three fails, every call in flight is retried elsewhere', async () => {
+    let failing = false;
+    const flaky = await upstream('flaky', (req, res) =>
+      failing ? unavailable(20)(req, res) : json(200, okEnvelope({ from: 'flaky' }), 20)(req, res),
+    );
+    const others = await Promise.all(['b', 'c'].map((id) => upstream(id, json(200, okEnvelope({ from: id }), 20))));
+    const { client: orders } = client(
+      [flaky.instance, ...others.map((u) => u.instance)],
+      // No floor: the calls of the seconds before pay for the burst's retries.
+      { breaker: false, fallback: false, retry: { budgetPercent: 20, budgetMinRetriesPerSecond: 0 } },
+    );
+    for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 30 }, () => orders.get('/x')));
+    failing = true;
+    flaky.hits.length = 0;
+    const answers = await Promise.all(Array.from({ length: 30 }, () => orders.request('/x')));
+    // A third of the 30 in flight failed at once; the in-flight budget it replaces retried max(3, 6).
+    expect(flaky.hits.length).toBeGreaterThanOrEqual(10);
+    expect(answers.every((answer) => answer.instanceId !== 'flaky' && answer.status === 200)).toBe(true);
   });
 
   it('lets every call retry when the budget is generous', async () => {
@@ -320,7 +334,7 @@ describe('ResilientClient: timeouts and retries', () => {
     const ups = await Promise.all(['a', 'b', 'c'].map((id) => upstream(id, unavailable(10))));
     const { client: orders } = client(
       ups.map((u) => u.instance),
-      { breaker: false, retry: { attempts: 3, budgetMinConcurrency: 100, backoffBaseMs: 1, backoffMaxMs: 5 } },
+      { breaker: false, retry: { attempts: 3, budgetMinRetriesPerSecond: 100, backoffBaseMs: 1, backoffMaxMs: 5 } },
     );
     await Promise.allSettled(Array.from({ length: N }, () => orders.get('/x')));
     expect(ups.reduce((sum, u) => sum + u.hits.length, 0)).toBe(3 * N);

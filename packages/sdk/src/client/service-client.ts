@@ -25,8 +25,6 @@ const IDEMPOTENT = new Set<HttpMethod>(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE
 interface CallState {
   tried: Set<string>;
   attempts: number;
-  /** A retry slot of the budget is held for the next try. */
-  holdsRetry: boolean;
 }
 
 type Outcome = { fresh: TryResult } | { stale: { data: unknown; status: number; headers: Headers; storedAt: number } };
@@ -58,8 +56,9 @@ export class ResilientClient implements ServiceClient {
     });
     const retry = options.retry === false ? {} : (options.retry ?? {});
     this.budget = new RetryBudget({
-      ratio: retry.budgetPercent === undefined ? undefined : retry.budgetPercent / 100,
-      minConcurrency: retry.budgetMinConcurrency,
+      percent: retry.budgetPercent,
+      windowMs: retry.budgetWindowMs,
+      minRetriesPerSecond: retry.budgetMinRetriesPerSecond,
     });
     this.cache = options.fallback === false ? undefined : new FallbackCache(options.fallback ?? {});
     this.defaults = options.headers ?? {};
@@ -107,12 +106,11 @@ export class ResilientClient implements ServiceClient {
     const call = prepareCall(this.service, method, path, options, this.defaults);
     const total = AbortSignal.timeout(this.totalTimeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, total]) : total;
-    const state: CallState = { tried: new Set(), attempts: 0, holdsRetry: false };
+    const state: CallState = { tried: new Set(), attempts: 0 };
     const cacheKey =
       method === 'GET' && this.cache && options.fallback !== false
         ? FallbackCache.key(call.target, { ...this.defaults, ...options.headers })
         : undefined;
-    const endActive = this.budget.begin();
     try {
       // Only the first call waits for the registry's first snapshot; later ones find it synced.
       await this.source.ready(this.discoveryTimeoutMs);
@@ -151,9 +149,6 @@ export class ResilientClient implements ServiceClient {
       };
     } catch (error) {
       throw this.callerError(error, options.signal, total);
-    } finally {
-      if (state.holdsRetry) this.budget.release();
-      endActive();
     }
   }
 
@@ -170,21 +165,14 @@ export class ResilientClient implements ServiceClient {
     callSignal: AbortSignal,
     options: CallOptions,
   ): Promise<TryResult> {
-    // The slot granted for this try is released when the try ends, before the next is decided.
-    let heldRetry = state.holdsRetry;
-    state.holdsRetry = false;
-    const releaseHeld = () => {
-      if (!heldRetry) return;
-      heldRetry = false;
-      this.budget.release();
-    };
     try {
       if (callSignal.aborted) throw callSignal.reason;
       const instances = this.source.instances(this.service);
       const instance = this.picker.pick(instances, state.tried);
       if (!instance) throw noInstance(this.service, instances.length);
       state.tried.add(instance.id);
-      state.attempts++;
+      // A call pays into the budget once, when it first reaches an instance; each retry draws from it.
+      if (++state.attempts === 1) this.budget.request();
       const result = await tryOnce(
         call,
         instance,
@@ -195,7 +183,6 @@ export class ResilientClient implements ServiceClient {
       this.picker.succeeded(instance.id);
       return result;
     } catch (error) {
-      releaseHeld();
       if (callSignal.aborted) throw this.abortedCall(callSignal, options.signal);
       const failure =
         error instanceof AttemptFailure
@@ -208,10 +195,7 @@ export class ResilientClient implements ServiceClient {
             });
       if (failure.facts.serviceFailure && failure.facts.instanceId) this.picker.failed(failure.facts.instanceId);
       failure.retry = this.mayRetry(failure, call.method, state, retryNumber, options);
-      if (failure.retry) state.holdsRetry = true;
       throw failure;
-    } finally {
-      releaseHeld();
     }
   }
 
@@ -227,7 +211,7 @@ export class ResilientClient implements ServiceClient {
     const safe = !failure.facts.reached || IDEMPOTENT.has(method) || options.idempotent === true;
     if (!safe) return false;
     if (!this.picker.hasOther(this.source.instances(this.service), state.tried)) return false;
-    return this.budget.tryAcquire();
+    return this.budget.tryRetry();
   }
 
   private abortedCall(callSignal: AbortSignal, callerSignal: AbortSignal | undefined): AttemptFailure {

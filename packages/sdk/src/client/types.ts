@@ -15,10 +15,12 @@ export interface RetryOptions {
   backoffBaseMs?: number;
   /** Longest backoff delay; default 250 ms. */
   backoffMaxMs?: number;
-  /** Percent of active requests that may be retries in flight; default 20. */
+  /** Retries allowed per 100 calls of the budget's window; default 20. */
   budgetPercent?: number;
-  /** Retries in flight always allowed, whatever the load; default 3. */
-  budgetMinConcurrency?: number;
+  /** How far back the budget counts calls and retries, in whole seconds; default 10 s. */
+  budgetWindowMs?: number;
+  /** Retries allowed in any one second whatever the ratio says; default 10. */
+  budgetMinRetriesPerSecond?: number;
 }
 
 /** The circuit breaker of the service: opens after consecutive failures, probes after a pause. */

@@ -20,10 +20,12 @@ function settings(withDefaults: boolean) {
       attempts: int(1, 10, 3),
       backoffBaseMs: int(0, 10_000, 10),
       backoffMaxMs: int(0, 60_000, 250),
-      /** Retries in flight may be at most this share of the service's active requests… */
+      /** Retry budget: retries may be at most this percent of the service's requests… */
       budgetPercent: int(0, 100, 20),
-      /** …or this many, whichever is larger, so a quiet service can still retry. */
-      budgetMinConcurrency: int(0, 10_000, 3),
+      /** …of this window (counted in whole seconds), so a burst is paid for by the traffic before it… */
+      budgetWindowMs: int(1_000, 600_000, 10_000),
+      /** …or this many in any one second, whichever allows more, so a quiet service can still retry. */
+      budgetMinRetriesPerSecond: int(0, 10_000, 10),
       /** Upstream statuses that count as a failed try of an idempotent request. */
       onStatus: Type.Array(
         Type.Integer({ minimum: 500, maximum: 599 }),

@@ -1,8 +1,8 @@
 import type { RoutingTable } from './routing-table.js';
 
 /**
- * What this gateway knows and thinks of each service: breaker state, requests in progress,
- * and each instance's standing (in rotation, ejected until when, health check, failures in a
+ * What this gateway knows and thinks of each service: breaker state, requests in progress, the
+ * retry budget's counts, and each instance's standing (in rotation, ejected until when, health check, failures in a
  * row). Served at `GET /v1/gateway/services` on the admin port.
  *
  * @example
@@ -18,7 +18,8 @@ export function describeServices(table: RoutingTable) {
       name: route.name,
       breaker: route.breaker.state,
       activeRequests: route.active,
-      retryingRequests: route.retrying,
+      // Over the budget's window: requests and the retries they paid for.
+      retryBudget: route.budget?.counts(now) ?? { requests: 0, retries: 0 },
       cachedResponses: route.cache?.size ?? 0,
       instances: [...table.members(route.name)].map((upstream) => ({
         id: upstream.instance.id,

@@ -7,7 +7,7 @@ import type { RequestTrace } from '../tracing/request-trace.js';
 import { upstreamHeaders } from './forward-headers.js';
 import { type CachedResponse, isCacheable } from './resilience/fallback-cache.js';
 import type { OutlierDetector } from './resilience/outlier-detector.js';
-import type { ServiceRoute } from './routing-table.js';
+import { retryBudget, type ServiceRoute } from './routing-table.js';
 import type { StrippedHeaders } from './stripped-headers.js';
 import type { Upstream } from './upstream.js';
 import { BodyTooLargeError, UpstreamBody } from './upstream-body.js';
@@ -60,7 +60,6 @@ export class ProxyExchange {
   private deadline = 0;
   private current: UpstreamTry | undefined;
   private finished = false;
-  private retrySlot = false;
   private lastFailure: [ErrorCode, string] | undefined;
   private cacheChunks: Buffer[] | undefined;
   private cacheBytes = 0;
@@ -110,6 +109,8 @@ export class ProxyExchange {
       this.giveUp('SERVICE_UNAVAILABLE', `service ${this.route.name} is failing: its circuit breaker is open`, false);
       return;
     }
+    // Paid into the budget once per request that goes out; its retries draw from it.
+    retryBudget(this.route).request(now);
     this.tryNext(now);
   }
 
@@ -263,25 +264,16 @@ export class ProxyExchange {
 
   /**
    * Whether one more try is allowed: attempts left, an untried instance, a body that was not
-   * read, time before the deadline, and room in the service's retry budget — a request that
-   * retries holds one slot until it ends, and slots are at most `budgetPercent` of the active
-   * requests (or `budgetMinConcurrency`).
+   * read, time before the deadline, and room in the service's retry budget (checked last, so
+   * only a retry that will be sent is counted): `budgetPercent` of the requests of the last
+   * `budgetWindowMs`, or `budgetMinRetriesPerSecond`.
    */
   private mayRetry(now: number): boolean {
     const { retries } = this.route.policy;
     if (this.attempts >= retries.attempts || now >= this.deadline) return false;
     if (this.body?.started) return false;
     if (!this.route.upstreams.some((u) => !this.tried?.includes(u))) return false;
-    if (!this.retrySlot) {
-      const budget = Math.max(
-        retries.budgetMinConcurrency,
-        Math.floor((this.route.active * retries.budgetPercent) / 100),
-      );
-      if (this.route.retrying >= budget) return false;
-      this.retrySlot = true;
-      this.route.retrying++;
-    }
-    return true;
+    return retryBudget(this.route).tryRetry(now);
   }
 
   private retryLater(now: number): void {
@@ -339,7 +331,6 @@ export class ProxyExchange {
     this.finished = true;
     clearTimeout(this.retryTimer);
     this.route.active--;
-    if (this.retrySlot) this.route.retrying--;
   }
 }
 

@@ -9,7 +9,8 @@ export interface RetrySettings {
   backoffBaseMs: number;
   backoffMaxMs: number;
   budgetPercent: number;
-  budgetMinConcurrency: number;
+  budgetWindowMs: number;
+  budgetMinRetriesPerSecond: number;
   onStatus: number[];
 }
 

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import { type IncomingHttpHeaders, METHODS } from 'node:http';
 
 /**
  * A parsed request head: what the server needs to route, frame the body and answer, with the
@@ -64,6 +64,8 @@ export class RequestParseError extends Error {
 // The byte tables and helpers below are this parser's own, not imported from a shared module:
 // an imported binding is read through its module cell on every use, and in these per-byte loops
 // that made both parsers 7-10 % slower (bench/head-parsers.mjs, measured 2026-12).
+/** The methods llhttp knows; any other token is refused, as node:http refuses it. */
+const LLHTTP_METHODS: ReadonlySet<string> = new Set(METHODS);
 /** Node's own default `maxHeadersCount`; past it Node drops headers silently, we refuse the request. */
 const MAX_HEADER_LINES = 2000;
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -144,8 +146,9 @@ for (const title of [
  *
  * It is strict where leniency lets a request smuggle another past the gateway: single spaces in
  * the request line, CRLF only, no obs-fold, token names, no controls in values, one framing
- * (never both `Transfer-Encoding` and `Content-Length`, chunked last, conflicting lengths refused),
- * exactly one `Host` in HTTP/1.1.
+ * (never both `Transfer-Encoding` and `Content-Length`, chunked last, one `Content-Length` only),
+ * exactly one `Host` in HTTP/1.1, and only the methods llhttp knows. The target is returned as
+ * sent; the server makes it origin-form (see `routeTarget`).
  *
  * @example
  * ```ts
@@ -255,10 +258,10 @@ export function parseRequestHead(
         headers.host = value;
         break;
       case Kind.ContentLength: {
-        const parsed = decimal(value);
-        if (contentLength !== -1 && parsed !== contentLength) bad('conflicting Content-Length headers');
-        contentLength = parsed;
-        if (prior === undefined) headers['content-length'] = value;
+        // Even a repeat of the same value: llhttp refuses it, and a hand-over would meet llhttp.
+        if (contentLength !== -1) bad('more than one Content-Length header');
+        contentLength = decimal(value);
+        headers['content-length'] = value;
         break;
       }
     }
@@ -364,6 +367,9 @@ function requestLine(text: string): RequestLine {
     throw new RequestParseError('VERSION_NOT_SUPPORTED', `${other} is not supported; send HTTP/1.1`);
   }
   // After the version, so that an HTTP/2 preface ("PRI * HTTP/2.0") is told 505, not 400.
+  // llhttp's fixed list (node:http's METHODS): a request with a body goes to llhttp, which would
+  // refuse any other; one without must not be served where the same request with a body is not.
+  if (!LLHTTP_METHODS.has(method)) bad('a method llhttp does not know');
   checkTargetForm(method, url);
   return { method, url, version, next: i + 10 };
 }

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { answerClientError } from '../../http/client-error.js';
 import { type Http1Request, Http1Response, type ResponseConnection } from './http1-response.js';
 import { parseRequestHead, RequestParseError } from './request-head.js';
+import { routeTarget } from './request-target.js';
 
 /** What a connection needs of its server. */
 export interface ConnectionHost {
@@ -107,9 +108,15 @@ export class Http1Connection implements ResponseConnection {
       this.#handOver();
       return;
     }
+    // Origin-form, slashes merged, the target's authority as Host: what is routed is what is forwarded.
+    const url = routeTarget(head.url, head.headers);
+    if (url === undefined) {
+      this.#refuse('BAD_REQUEST');
+      return;
+    }
     const req: Http1Request = {
       method: head.method,
-      url: head.url,
+      url,
       httpVersion: head.httpVersion,
       headers: head.headers,
       socket: this.socket,

@@ -4,7 +4,6 @@ import { pathOf } from '@portico/sdk';
 import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way';
 import type { Logger } from 'pino';
 import type { PlatformHealth } from '../health/platform-health.js';
-import { answerClientError } from '../http/client-error.js';
 import { sendError, setHeaders } from '../http/envelope-response.js';
 import type { GatewayRequest, GatewayResponse } from '../http/gateway-message.js';
 import { ObservedResponse, type ResponseRecord } from '../http/observed-response.js';
@@ -18,6 +17,8 @@ import type { DeclaredRoute, RouteCompiler } from './declared-routes/declared-ro
 import { type DeclaredRouteSet, RouteConflictError } from './declared-routes/declared-route-set.js';
 import { groupByMethodAndPath } from './declared-routes/route-conflicts.js';
 import { Http1Server } from './http1/http1-server.js';
+import { owe, refuseInOrder, refusing } from './http1/ordered-refusal.js';
+import { routeTarget } from './http1/request-target.js';
 import { type ChainOutcome, type PolicyChain, PolicyExchange, runChain } from './policies/index.js';
 import { type ExchangeContext, ProxyExchange } from './proxy-exchange.js';
 import type { RoutingTable, ServiceRoute } from './routing-table.js';
@@ -241,13 +242,22 @@ export function createGateway(options: GatewayOptions): Gateway {
       ServerResponse: ObservedResponse,
     },
     (req, res) => {
+      // A request read after its connection's refusal, or whose target cannot be routed: refused
+      // in order, unrouted (routeTarget also merges slashes and makes absolute-form origin-form).
+      const url = refusing(req.socket) ? undefined : routeTarget(req.url as string, req.headers);
+      if (url === undefined) {
+        refuseInOrder({ code: 'BAD_REQUEST' }, req.socket);
+        return;
+      }
+      req.url = url;
+      owe(req, res);
       inFlight++;
       res.once('close', onNodeResponseClosed);
       if (closing) res.setHeader('connection', 'close');
       router.lookup(req, res);
     },
   );
-  fallback.on('clientError', answerClientError);
+  fallback.on('clientError', refuseInOrder);
   const own = new Http1Server({
     maxHeaderBytes: options.maxHeaderBytes,
     keepAliveTimeoutSeconds: KEEP_ALIVE_SECONDS,

@@ -123,15 +123,6 @@ describe('ResponseParser', () => {
     });
   });
 
-  it('lets Transfer-Encoding decide the framing when both are given, drops Content-Length and closes after', () => {
-    const parsed = parse(
-      'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
-    );
-    expect(parsed.body).toBe('hello');
-    expect(parsed.heads[0]?.headers['content-length']).toBeUndefined();
-    expect(parsed.keepAlive).toBe(false);
-  });
-
   it('never lets a header name reach the object prototype', () => {
     const parsed = parse('HTTP/1.1 200 OK\r\n__proto__: x\r\nConstructor: y\r\nContent-Length: 0\r\n\r\n');
     const headers = parsed.heads[0]?.headers as IncomingHttpHeaders;
@@ -157,6 +148,9 @@ describe('ResponseParser', () => {
       'conflicting Content-Length': 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
       'Content-Length list': 'HTTP/1.1 200 OK\r\nContent-Length: 1, 1\r\n\r\na',
       'negative Content-Length': 'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n',
+      'Transfer-Encoding and Content-Length':
+        'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+      'LF-only line ends': 'HTTP/1.1 200 OK\nContent-Length: 2\n\nok',
       'chunk size not hex': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
       'chunk size with sign': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+5\r\nhello\r\n0\r\n\r\n',
       'huge chunk size': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n',

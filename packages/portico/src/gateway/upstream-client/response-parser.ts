@@ -45,9 +45,10 @@ const HEX = /^[0-9a-fA-F]{1,12}$/;
  * fed with whatever the socket delivers. It is strict where leniency lets a response smuggle
  * another into the caller's connection: a malformed status line, a header name that is not a
  * token, control characters, obs-fold, conflicting `Content-Length`s and bad chunk framing are
- * all refused with `PORTICO_BAD_RESPONSE`, and the connection is not reused after them. When
- * `Transfer-Encoding` is present it decides the framing (`Content-Length` is dropped, and when
- * both were sent the connection closes afterwards, as RFC 9112 §6.3 asks). Hop-by-hop headers
+ * all refused with `PORTICO_BAD_RESPONSE`, and the connection is not reused after them; so is a
+ * response framed by both `Transfer-Encoding` and `Content-Length` (RFC 9112 §6.3: "ought to be
+ * handled as an error", as llhttp does). After an answer that
+ * cannot have a body (to HEAD, 204, 304) the connection is not reused either. Hop-by-hop headers
  * (`Connection` and those it names, `Keep-Alive`, `Transfer-Encoding`, …) are read for the
  * framing and never handed on: a proxy must not forward them.
  *
@@ -183,7 +184,12 @@ export class ResponseParser {
    */
   #head(buffer: Buffer, offset: number): number {
     const headEnd = buffer.indexOf(HEAD_END, offset);
-    if (headEnd === -1) return this.#keep(buffer, offset, MAX_HEAD_BYTES, 'response head');
+    if (headEnd === -1) {
+      // LF-only line ends never make CRLFCRLF: refused now, not after the response timeout.
+      const lf = buffer.indexOf(10, offset);
+      if (lf !== -1 && buffer[lf - 1] !== 13) this.#bad('a line ends in a bare LF');
+      return this.#keep(buffer, offset, MAX_HEAD_BYTES, 'response head');
+    }
     if (headEnd - offset > MAX_HEAD_BYTES) this.#bad('response head is too long');
     // Up to and with the CRLF of the last header line: every line ends in CRLF.
     const text = latin1(buffer, offset, headEnd + 2);
@@ -276,16 +282,20 @@ export class ResponseParser {
   #frame(status: number, headers: IncomingHttpHeaders, encoding: string | undefined): void {
     if (this.#noBody || status === 204 || status === 304) {
       this.#state = State.Done;
+      // A body sent anyway (a 204 with content, a HEAD answered with the GET's body) arrives after
+      // this response is complete, maybe once the pooled connection carries another caller's
+      // request, whose answer it would become. The connection is not reused after such an answer.
+      this.keepAlive = false;
       return;
     }
     if (encoding !== undefined) {
-      const framedBothWays = headers['content-length'] !== undefined;
-      delete headers['content-length'];
+      // RFC 9112 §6.3: framed both ways "ought to be handled as an error" (llhttp refuses it too).
+      if (headers['content-length'] !== undefined) this.#bad('response has both Transfer-Encoding and Content-Length');
       const codings = encoding.toLowerCase().split(',');
       const chunked = (codings[codings.length - 1] as string).trim() === 'chunked';
       this.#state = chunked ? State.ChunkSize : State.UntilClose;
-      // Not chunked: the body runs until close. Framed both ways: suspect; served, then closed.
-      if (!chunked || framedBothWays) this.keepAlive = false;
+      // Not chunked: the body runs until close.
+      if (!chunked) this.keepAlive = false;
       return;
     }
     const length = headers['content-length'];

@@ -46,9 +46,13 @@ describe('an instance dies under load', () => {
       TTL_SECONDS: '3',
     });
     const load = startLoad(`${p.publicUrl}/api/echo/orders`, { workers: 6 });
+    // Enough traffic on each side of the kill is counted, not timed: on a busy machine this load
+    // sent ~20 requests a second, and the run ended with 86 of the 200 it must have seen.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await waitUntil(() => load.result.sent >= 100, 30_000);
     await victim?.stop('SIGKILL');
     const killedAt = performance.now();
+    const sentAtKill = load.result.sent;
     const ejectedAfter = await waitUntil(
       async () => {
         const view = await gatewayView(p, 'echo');
@@ -61,6 +65,7 @@ describe('an instance dies under load', () => {
       (i: { id: string }) => i.id === 'kill-a',
     )?.tries;
     await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await waitUntil(() => load.result.sent >= sentAtKill + 110, 30_000);
     const after = (await gatewayView(p, 'echo'))?.instances.find((i: { id: string }) => i.id === 'kill-a');
     const result = await load.stop();
     console.log(

@@ -117,7 +117,8 @@ describe('identity assertions from the gateway to services', () => {
     trusted = testKey('test-published-key');
     const published = await publish(trusted.jwk, `Bearer ${SECRET}`);
     expect(published.status, published.text).toBe(200);
-  }, 90_000);
+    // Room for the processes it starts (Portico, services), each allowed 60 s on a busy machine.
+  }, 180_000);
 
   afterAll(async () => {
     await Promise.all(Object.values(services).map((service) => service.stop()));
@@ -353,5 +354,6 @@ describe('assertion keys between a gateway and a registry in separate processes'
       await gateway.stop();
       await registry.stop();
     }
-  }, 90_000);
+    // Room for the processes it starts (Portico, services), each allowed 60 s on a busy machine.
+  }, 180_000);
 });

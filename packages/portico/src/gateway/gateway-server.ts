@@ -17,7 +17,7 @@ import type { DeclaredRoute, RouteCompiler } from './declared-routes/declared-ro
 import { type DeclaredRouteSet, RouteConflictError } from './declared-routes/declared-route-set.js';
 import { groupByMethodAndPath } from './declared-routes/route-conflicts.js';
 import { Http1Server } from './http1/http1-server.js';
-import { owe, refuseInOrder, refusing } from './http1/ordered-refusal.js';
+import { answered, owe, refuseInOrder, refusing } from './http1/ordered-refusal.js';
 import { routeTarget } from './http1/request-target.js';
 import { type ChainOutcome, type PolicyChain, PolicyExchange, runChain } from './policies/index.js';
 import { type ExchangeContext, ProxyExchange } from './proxy-exchange.js';
@@ -250,7 +250,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         return;
       }
       req.url = url;
-      owe(req, res);
+      owe(req);
       inFlight++;
       res.once('close', onNodeResponseClosed);
       if (closing) res.setHeader('connection', 'close');
@@ -293,8 +293,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (inFlight === 0) idle?.();
     record(res);
   }
+  // One close listener per node:http request does both: the gateway's count and the socket's owed answers.
   function onNodeResponseClosed(this: ObservedResponse): void {
     settled(this);
+    answered(this.req.socket);
   }
 
   return {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { answerClientError } from '../../http/client-error.js';
 
@@ -14,21 +14,26 @@ interface Owed {
 const OWED = new WeakMap<Socket, Owed>();
 
 /**
- * Counts `res` as owed on its socket until it closes, so that a refusal of a request pipelined
- * behind it ({@link refuseInOrder}) waits for it. Called for every request node:http hands the
- * gateway; the gateway's own server answers in order by construction.
+ * Counts an answer as owed on the request's socket until {@link answered} is called for it (when
+ * its response closes), so that a refusal of a request pipelined behind it ({@link refuseInOrder})
+ * waits for it. Called for every request node:http hands the gateway; the gateway's own server
+ * answers in order by construction.
  *
  * @example
  * ```ts
- * fallback.on('request', (req, res) => { owe(req, res); route(req, res); });
+ * fallback.on('request', (req, res) => { owe(req); res.once('close', () => answered(req.socket)); route(req, res); });
  * ```
  */
-export function owe(req: IncomingMessage, res: ServerResponse): void {
-  const socket = req.socket;
-  const owed = owedOn(socket);
+export function owe(req: IncomingMessage): void {
+  const owed = owedOn(req.socket);
   owed.answers++;
   owed.last = req;
-  res.once('close', () => settle(socket, owed));
+}
+
+/** One answer owed on `socket` is out (its response closed); a refusal waiting behind it goes now. */
+export function answered(socket: Socket): void {
+  const owed = OWED.get(socket);
+  if (owed !== undefined) settle(socket, owed);
 }
 
 /**

@@ -151,6 +151,7 @@ describe('ResponseParser', () => {
       'Transfer-Encoding and Content-Length':
         'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
       'LF-only line ends': 'HTTP/1.1 200 OK\nContent-Length: 2\n\nok',
+      'a bare LF after a CRLF line': 'HTTP/1.1 200 OK\r\nContent-Length: 2\n\nok',
       'chunk size not hex': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
       'chunk size with sign': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+5\r\nhello\r\n0\r\n\r\n',
       'huge chunk size': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n',

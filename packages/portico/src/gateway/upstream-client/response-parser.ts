@@ -185,9 +185,11 @@ export class ResponseParser {
   #head(buffer: Buffer, offset: number): number {
     const headEnd = buffer.indexOf(HEAD_END, offset);
     if (headEnd === -1) {
-      // LF-only line ends never make CRLFCRLF: refused now, not after the response timeout.
-      const lf = buffer.indexOf(10, offset);
-      if (lf !== -1 && buffer[lf - 1] !== 13) this.#bad('a line ends in a bare LF');
+      // LF-only line ends never make CRLFCRLF: refused now, not after the response timeout. Only
+      // a head still incomplete is scanned, and only its LFs (a few per head).
+      for (let lf = buffer.indexOf(10, offset); lf !== -1; lf = buffer.indexOf(10, lf + 1)) {
+        if (lf === offset || buffer[lf - 1] !== 13) this.#bad('a line ends in a bare LF');
+      }
       return this.#keep(buffer, offset, MAX_HEAD_BYTES, 'response head');
     }
     if (headEnd - offset > MAX_HEAD_BYTES) this.#bad('response head is too long');

@@ -5,6 +5,7 @@
 import { request as rawRequest } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminCreator, signIn } from './support/admin.js';
 import { postJson, request } from './support/http.js';
 import { type PorticoProc, type ServiceProc, startPortico, startService } from './support/processes.js';
 
@@ -23,25 +24,15 @@ describe('gateway authentication', () => {
 
   beforeAll(async () => {
     portico = await startPortico({ PORTICO_ADMIN_PASSWORD: PASSWORD });
-    const login = await postJson(`${portico.publicUrl}/auth/login`, {
-      tenant: 'platform',
-      username: 'admin',
-      password: PASSWORD,
-    });
-    token = login.body.data.accessToken;
-    const admin = { headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } };
-    const create = async (path: string, body: unknown) => {
-      const reply = await postJson(`${portico.adminUrl}/v1/admin${path}`, body, admin);
-      expect(reply.status, `${path}: ${reply.text}`).toBe(201);
-      return reply.body.data;
-    };
+    token = await signIn(portico, 'platform', 'admin', PASSWORD);
+    const create = adminCreator(portico, token);
     const enabledServices = ['anyauth', 'jwtonly', 'keyonly', 'defaulted', 'orders'];
     await create('/tenants', { name: 'acme', displayName: 'Acme', enabledServices });
     await create('/tenants', { name: 'globex', displayName: 'Globex', enabledServices: ['orders'] });
     await create('/tenants', { name: 'initech', displayName: 'Initech', enabledServices: ['orders'] });
     const disabled = await request(`${portico.adminUrl}/v1/admin/tenants/initech`, {
       method: 'PATCH',
-      headers: admin.headers,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ status: 'disabled' }),
     });
     expect(disabled.status, disabled.text).toBe(200);

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_STRIPPED_HEADERS } from '../packages/portico/src/gateway/stripped-headers.js';
-import { type Json, postJson, request } from './support/http.js';
+import { adminCreator, signIn } from './support/admin.js';
+import { request } from './support/http.js';
 import { type PorticoProc, type ServiceProc, startPortico, startService } from './support/processes.js';
 
 const PASSWORD = 'identity-headers-admin-password';
@@ -70,16 +71,7 @@ describe('identity-carrying request headers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portico-identity-headers-'));
     writeFileSync(join(dir, 'portico.yaml'), CONFIG);
     portico = await startPortico({ PORTICO_ADMIN_PASSWORD: PASSWORD, PORTICO_CONFIG: join(dir, 'portico.yaml') });
-    const admin = (
-      await postJson(`${portico.publicUrl}/auth/login`, { tenant: 'platform', username: 'admin', password: PASSWORD })
-    ).body.data.accessToken;
-    const create = async (path: string, body: unknown): Promise<Json> => {
-      const reply = await postJson(`${portico.adminUrl}/v1/admin${path}`, body, {
-        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-      });
-      expect(reply.status, `${path}: ${reply.text}`).toBe(201);
-      return reply.body.data;
-    };
+    const create = adminCreator(portico, await signIn(portico, 'platform', 'admin', PASSWORD));
     await create('/tenants', {
       name: 'acme',
       displayName: 'Acme',
@@ -92,13 +84,7 @@ describe('identity-carrying request headers', () => {
     const key = await create('/tenants/acme/api-keys', { name: 'k', scopes: ['orders.read'] });
     apiKey = key.key;
     apiKeyId = key.id;
-    carol = (
-      await postJson(`${portico.publicUrl}/auth/login`, {
-        tenant: 'acme',
-        username: 'carol',
-        password: 'carol-password-1',
-      })
-    ).body.data.accessToken;
+    carol = await signIn(portico, 'acme', 'carol', 'carol-password-1');
     for (const name of ['hdrdefault', 'hdrplain', 'hdrkeep']) {
       services.push(
         await startService('identity-service', portico.adminUrl, { SERVICE_NAME: name, ENDPOINTS_JSON: ENDPOINTS }),

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { ASSERTION_HEADER, ASSERTION_ISSUER, ASSERTION_TYPE } from '@portico/sdk';
 import { decodeProtectedHeader, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Json, postJson, request, waitUntil } from './support/http.js';
+import { adminCreator, signIn } from './support/admin.js';
+import { type Json, request, waitUntil } from './support/http.js';
 import { type PorticoProc, type ServiceProc, startPortico, startService } from './support/processes.js';
 
 const PASSWORD = 'service-identity-admin-password';
@@ -80,18 +81,8 @@ describe('identity assertions from the gateway to services', () => {
 
   beforeAll(async () => {
     portico = await startPortico({ PORTICO_ADMIN_PASSWORD: PASSWORD, PORTICO_CLUSTER_SECRET: SECRET });
-    const login = await postJson(`${portico.publicUrl}/auth/login`, {
-      tenant: 'platform',
-      username: 'admin',
-      password: PASSWORD,
-    });
-    admin = login.body.data.accessToken;
-    const headers = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
-    const create = async (path: string, body: unknown) => {
-      const reply = await postJson(`${portico.adminUrl}/v1/admin${path}`, body, { headers });
-      expect(reply.status, `${path}: ${reply.text}`).toBe(201);
-      return reply.body.data;
-    };
+    admin = await signIn(portico, 'platform', 'admin', PASSWORD);
+    const create = adminCreator(portico, admin);
     await create('/tenants', {
       name: 'acme',
       displayName: 'Acme',
@@ -100,13 +91,7 @@ describe('identity assertions from the gateway to services', () => {
     await create('/tenants/acme/roles', { name: 'clerk', permissions: ['orders.*'] });
     await create('/tenants/acme/users', { username: 'carol', password: 'carol-password-1', roles: ['clerk'] });
     apiKey = (await create('/tenants/acme/api-keys', { name: 'k', scopes: ['orders.read'] })).key;
-    carol = (
-      await postJson(`${portico.publicUrl}/auth/login`, {
-        tenant: 'acme',
-        username: 'carol',
-        password: 'carol-password-1',
-      })
-    ).body.data.accessToken;
+    carol = await signIn(portico, 'acme', 'carol', 'carol-password-1');
     const registry = portico.adminUrl;
     const [orders, billing, fastify] = await Promise.all([
       startService('identity-service', registry, { SERVICE_NAME: 'idorders', ENDPOINTS_JSON: ORDERS_ENDPOINTS }),
@@ -295,14 +280,8 @@ describe('identity assertions across a gateway restart', () => {
     });
     try {
       const call = async () => {
-        const login = await postJson(`${portico.publicUrl}/auth/login`, {
-          tenant: 'platform',
-          username: 'admin',
-          password: PASSWORD,
-        });
-        return request(`${portico.publicUrl}/api/rotating/x`, {
-          headers: { authorization: `Bearer ${login.body.data.accessToken}` },
-        });
+        const token = await signIn(portico, 'platform', 'admin', PASSWORD);
+        return request(`${portico.publicUrl}/api/rotating/x`, { headers: { authorization: `Bearer ${token}` } });
       };
       const before = await call();
       expect(before.status, before.text).toBe(200);

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DeclaredRouteSpec } from '../gateway/declared-routes/declared-route-spec.js';
-import { DEFAULT_STRIPPED_HEADERS, HEADER_PATTERN } from '../gateway/stripped-headers.js';
+import { headerPatterns } from '../gateway/policies/identity-headers.js';
+import { DEFAULT_STRIPPED_HEADERS } from '../gateway/stripped-headers.js';
 import { IDENTITY_ENV_OVERRIDES, IdentitySchema, StoreSchema } from './identity-schema.js';
 import { RATE_LIMIT_ENV_OVERRIDES, RateLimitSchema } from './rate-limit-schema.js';
 import { GatewayResilience, ServiceOverrides } from './resilience-schema.js';
@@ -73,10 +74,7 @@ export const ConfigSchema = Type.Object(
          * Request headers that carry a caller's identity elsewhere (Kong's `x-consumer-*`, ...),
          * never forwarded; `x-portico-*`, `x-user-*` and `x-tenant-id` are stripped whatever this says.
          */
-        strippedHeaders: Type.Array(Type.String({ pattern: HEADER_PATTERN, maxLength: 128 }), {
-          maxItems: 1024,
-          default: [...DEFAULT_STRIPPED_HEADERS],
-        }),
+        strippedHeaders: headerPatterns({ maxItems: 1024, default: [...DEFAULT_STRIPPED_HEADERS] }),
         /** Request headers whose name has `_` (read as `-` by WSGI, Rack, PHP): dropped, or forwarded. */
         underscoreHeaders: StringEnum<'drop' | 'forward'>(['drop', 'forward'], { default: 'drop' }),
         rateLimit: RateLimitSchema,

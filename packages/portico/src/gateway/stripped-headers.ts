@@ -117,15 +117,6 @@ export class StrippedHeaders {
     for (const pattern of [...ALWAYS_STRIPPED, ...patterns]) this.firstBytes[pattern.charCodeAt(0) & 127] = 1;
   }
 
-  /** The stripped patterns (ALWAYS_STRIPPED first) and the kept ones, for docs and the admin view. */
-  get settings(): { strip: readonly string[]; keep: readonly string[]; underscores: 'drop' | 'forward' } {
-    return {
-      strip: [...ALWAYS_STRIPPED, ...this.listed.patterns],
-      keep: this.kept.patterns,
-      underscores: this.underscores,
-    };
-  }
-
   /** Whether the (lower-case) header name is kept from the service. */
   has(name: string): boolean {
     const known = this.verdicts.get(name);

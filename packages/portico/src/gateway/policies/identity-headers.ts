@@ -7,7 +7,11 @@ import type { PolicyExchange } from './policy-exchange.js';
 /** ALWAYS_STRIPPED alone; a name with `_` judged as its dashed form. */
 const ALWAYS = new StrippedHeaders([], 'forward');
 
-const HeaderList = Type.Array(Type.String({ pattern: HEADER_PATTERN, maxLength: 128 }), { maxItems: 256 });
+/** A list of header names and `prefix*` patterns, lower case (`gateway.strippedHeaders`, this policy's lists). */
+export const headerPatterns = (options: { maxItems: number; default?: string[] }) =>
+  Type.Array(Type.String({ pattern: HEADER_PATTERN, maxLength: 128 }), options);
+
+const HeaderList = headerPatterns({ maxItems: 256 });
 
 /** Per-route settings: `services.{name}.policies.identityHeaders`, `routes[i].policies.identityHeaders`. */
 export const IdentityHeadersConfig = Type.Object(

@@ -5,7 +5,9 @@
 set -euo pipefail
 # redis-server: the gateway's shared rate limits (test/rate-limit.test.ts).
 # openssl: a throw-away certificate for the https test of the internal HTTP client.
-PACKAGES=(redis-server openssl)
+# nats-server: the bus's NATS JetStream adapter and its contract suite (test/bus-*.test.ts).
+# chromium: the console's browser tests, driven by playwright-core (test/console-*.test.ts).
+PACKAGES=(redis-server openssl nats-server chromium)
 if ((${#PACKAGES[@]} == 0)); then exit 0; fi
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -6,6 +6,23 @@
  * import { createServiceClient, serve, ok, PorticoError } from '@portico/sdk';
  * ```
  */
+
+export type {
+  BackoffOptions,
+  BusConsumer,
+  BusMessage,
+  BusPort,
+  DeadLetter,
+  Delivery,
+  GroupInfo,
+  GroupOptions,
+  PublishInput,
+  PublishReceipt,
+  ReadOptions,
+  RetentionOptions,
+  StartPosition,
+  TopicInfo,
+} from './bus/bus-types.js';
 export { RetryBudget, type RetryBudgetOptions } from './client/retry-budget.js';
 export { createServiceClient } from './client/service-client.js';
 export { type SseEvent, SseReader } from './client/sse-reader.js';

@@ -25,6 +25,7 @@ import { createAccessLog } from './observability/access-log.js';
 import { PorticoMetrics } from './observability/metrics.js';
 import { HttpRegistry } from './registry/http-registry.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
+import { RegistrationAuth } from './registry/registration-auth.js';
 import type { RegistryPort } from './registry/registry-port.js';
 import type { Tracing } from './tracing/tracing.js';
 
@@ -105,6 +106,11 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
           ...adminServes,
           registry,
           maxTtlSeconds: config.registry.maxTtlSeconds,
+          registrationAuth: new RegistrationAuth({
+            mode: config.registry.auth,
+            keys: config.registry.keys,
+            adminHost: config.adminHost,
+          }),
           assertionKeySecret: config.clusterSecret,
           ...(identity
             ? {

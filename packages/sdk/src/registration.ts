@@ -5,10 +5,13 @@ import type { ServiceLogger } from './serve.js';
 
 interface RegistrationOptions {
   registryUrl: string;
+  registrationKey?: string | undefined;
   heartbeatMs: number;
   registration: InstanceRegistration & { id: string };
   logger: ServiceLogger;
 }
+
+const REFUSALS = new Set(['VALIDATION_ERROR', 'AUTHENTICATION_ERROR', 'AUTHORIZATION_ERROR']);
 
 /** Shortest wait before trying an unreachable registry again. */
 const MIN_RETRY_MS = 250;
@@ -31,7 +34,10 @@ export class Registration {
 
   constructor(private readonly options: RegistrationOptions) {
     this.id = options.registration.id;
-    this.client = new RegistryClient(options.registryUrl);
+    this.client = new RegistryClient(
+      options.registryUrl,
+      options.registrationKey ? { registrationKey: options.registrationKey } : {},
+    );
     this.registered = new Promise((resolve, reject) => {
       this.markRegistered = resolve;
       this.markRefused = reject;
@@ -66,7 +72,8 @@ export class Registration {
       else await this.register();
       this.failures = 0;
     } catch (error) {
-      if (error instanceof PorticoError && error.code === 'VALIDATION_ERROR') {
+      // Retrying cannot fix a refused instance or a refused credential: fail loud, once.
+      if (error instanceof PorticoError && REFUSALS.has(error.code)) {
         this.stopped = true;
         this.options.logger.error(`the registry refused this instance: ${String(error)}`);
         this.markRefused(error);

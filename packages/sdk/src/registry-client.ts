@@ -5,6 +5,11 @@ import type { Instance, InstanceRegistration } from './registry-types.js';
 export interface RegistryClientOptions {
   /** Per-call time limit; default 5 s. */
   timeoutMs?: number;
+  /**
+   * The registration key sent as `Authorization: Bearer` on writes (register, heartbeat,
+   * deregister); needed unless the registry accepts anonymous writes (docs/registry.md).
+   */
+  registrationKey?: string;
 }
 
 /**
@@ -22,10 +27,12 @@ export interface RegistryClientOptions {
 export class RegistryClient {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private readonly registrationKey: string | undefined;
 
   constructor(baseUrl: string, options: RegistryClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.registrationKey = options.registrationKey;
   }
 
   /** Registers (or re-registers, idempotent on `id`) an instance. */
@@ -48,7 +55,10 @@ export class RegistryClient {
     try {
       response = await fetch(this.baseUrl + path, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.registrationKey ? { authorization: `Bearer ${this.registrationKey}` } : {}),
+        },
         body: body === undefined ? null : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });

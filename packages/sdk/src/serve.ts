@@ -28,6 +28,8 @@ export interface ServeOptions {
   handler: (req: IncomingMessage, res: ServerResponse) => unknown;
   /** Registry base URL; default `PORTICO_REGISTRY_URL` or `http://127.0.0.1:9080`. */
   registry?: string;
+  /** Key that proves this service to the registry; default `PORTICO_REGISTRATION_KEY` (docs/registry.md). */
+  registrationKey?: string;
   /** Port to listen on; default `PORT` or 0 (an ephemeral port). */
   port?: number;
   /** Address to listen on; default `127.0.0.1`. */
@@ -199,6 +201,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
 
   const registration = new Registration({
     registryUrl,
+    registrationKey: options.registrationKey ?? process.env.PORTICO_REGISTRATION_KEY,
     heartbeatMs: heartbeatSeconds * 1000,
     logger,
     registration: {

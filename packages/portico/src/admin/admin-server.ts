@@ -12,6 +12,7 @@ import { identityAdminRoutes } from '../identity/http/admin-routes.js';
 import { identityWatchRoutes } from '../identity/http/identity-watch-routes.js';
 import type { Identity } from '../identity/identity.js';
 import type { InProcessIdentityPort } from '../identity/in-process-port.js';
+import type { RegistrationAuth } from '../registry/registration-auth.js';
 import type { RegistryPort } from '../registry/registry-port.js';
 import { registryRoutes } from '../registry/routes.js';
 import { docsRoutes, registerOpenApi } from './docs.js';
@@ -26,6 +27,8 @@ export interface AdminServerOptions {
   /** Served under /v1/registry when this process holds the registry. */
   registry?: RegistryPort;
   maxTtlSeconds: number;
+  /** Who may write the registry (docs/registry.md, registration credentials). */
+  registrationAuth?: RegistrationAuth;
   /** The platform's `clusterSecret`: lets gateways publish assertion keys to this registry over HTTP. */
   assertionKeySecret?: string;
   /** Largest JSON body the admin API accepts. */
@@ -110,6 +113,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
     await app.register(registryRoutes, {
       registry: options.registry,
       maxTtlSeconds: options.maxTtlSeconds,
+      ...(options.registrationAuth ? { auth: options.registrationAuth } : {}),
       assertionKeySecret: options.assertionKeySecret ?? '',
     });
   }

@@ -17,7 +17,7 @@ const DEFAULTS: PorticoConfig = {
   registryUrl: 'http://127.0.0.1:9080',
   identityUrl: '',
   clusterSecret: '',
-  registry: { ttlSeconds: 30, maxTtlSeconds: 3600, watchHistory: 10_000 },
+  registry: { ttlSeconds: 30, maxTtlSeconds: 3600, watchHistory: 10_000, auth: 'loopback-open', keys: {} },
   gateway: {
     balancer: 'round-robin',
     maxBodyBytes: 8 * 1024 * 1024,
@@ -192,6 +192,7 @@ describe('loadConfig: where settings come from', () => {
     PORTICO_IDENTITY_URL: 'http://10.0.0.6:9080',
     PORTICO_CLUSTER_SECRET: 'a-cluster-secret-of-at-least-32-characters',
     PORTICO_TTL_SECONDS: 15,
+    PORTICO_REGISTRY_AUTH: 'required',
     PORTICO_BALANCER: 'least-outstanding',
     PORTICO_MAX_BODY_BYTES: 1024,
     PORTICO_UPSTREAM_TIMEOUT_MS: 1500,

@@ -4,6 +4,7 @@ import { headerPatterns } from '../gateway/policies/identity-headers.js';
 import { DEFAULT_STRIPPED_HEADERS } from '../gateway/stripped-headers.js';
 import { IDENTITY_ENV_OVERRIDES, IdentitySchema, StoreSchema } from './identity-schema.js';
 import { RATE_LIMIT_ENV_OVERRIDES, RateLimitSchema } from './rate-limit-schema.js';
+import { REGISTRY_ENV_OVERRIDES, RegistrySchema } from './registry-schema.js';
 import { GatewayResilience, ServiceOverrides } from './resilience-schema.js';
 import { TRACING_ENV_OVERRIDES, TracingSchema } from './tracing-schema.js';
 
@@ -40,14 +41,7 @@ export const ConfigSchema = Type.Object(
      * watch carries the key that checks API keys). Empty turns cross-process identity off.
      */
     clusterSecret: Type.String({ default: '', pattern: '^(|[\\x21-\\x7e]{32,512})$' }),
-    registry: Type.Object(
-      {
-        ttlSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 30 }),
-        maxTtlSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 3600 }),
-        watchHistory: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
-      },
-      { additionalProperties: false, default: {} },
-    ),
+    registry: RegistrySchema,
     gateway: Type.Object(
       {
         balancer: StringEnum(BALANCER_NAMES, { default: 'round-robin' }),
@@ -103,6 +97,7 @@ export const ENV_OVERRIDES: Record<string, readonly string[]> = {
   ...IDENTITY_ENV_OVERRIDES,
   ...TRACING_ENV_OVERRIDES,
   ...RATE_LIMIT_ENV_OVERRIDES,
+  ...REGISTRY_ENV_OVERRIDES,
   PORTICO_HOST: ['host'],
   PORTICO_PUBLIC_PORT: ['publicPort'],
   PORTICO_ADMIN_HOST: ['adminHost'],

@@ -3,6 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { registerAssertionKeyRoutes } from './assertion-key-routes.js';
+import { RegistrationAuth } from './registration-auth.js';
 import type { RegistryPort } from './registry-port.js';
 import { InstanceId, registrationSchema, ServiceName } from './schemas.js';
 import { registerWatchRoute } from './watch-route.js';
@@ -13,6 +14,8 @@ export interface RegistryRoutesOptions {
   maxTtlSeconds: number;
   /** The platform's `clusterSecret`: gateways publish assertion keys with it; empty turns that off. */
   assertionKeySecret?: string;
+  /** Who may register, heartbeat and deregister; absent = anyone (embedded tests of the routes). */
+  auth?: RegistrationAuth;
 }
 
 const IdParams = Type.Object({ id: InstanceId });
@@ -24,12 +27,24 @@ const NameParams = Type.Object({ name: ServiceName });
  */
 export async function registryRoutes(app: FastifyInstance, options: RegistryRoutesOptions): Promise<void> {
   const { registry } = options;
+  const auth = options.auth ?? new RegistrationAuth({ mode: 'loopback-open', keys: {}, adminHost: '127.0.0.1' });
+  // The instance's own service decides, not the caller's word: a key of A cannot renew or remove B's.
+  const writable = async (id: string, authorization: string | undefined) => {
+    const services = auth.authenticate(authorization);
+    const instance = found(await registry.instance(id), id);
+    RegistrationAuth.allow(services, instance.service);
+  };
   const Registration = registrationSchema(options.maxTtlSeconds);
 
   app.post<{ Body: Static<typeof Registration> }>(
     '/v1/registry/instances',
     { schema: { body: Registration } },
     async (request, reply) => {
+      const services = auth.authenticate(request.headers.authorization);
+      RegistrationAuth.allow(services, request.body.service);
+      // Re-registering an id that another service holds would hand its traffic over.
+      const existing = request.body.id === undefined ? undefined : await registry.instance(request.body.id);
+      if (existing) RegistrationAuth.allow(services, existing.service);
       const { instance, created } = await registry.register(request.body);
       reply.code(created ? 201 : 200);
       return ok(instance, request.id);
@@ -45,13 +60,19 @@ export async function registryRoutes(app: FastifyInstance, options: RegistryRout
   app.put<{ Params: Static<typeof IdParams> }>(
     '/v1/registry/instances/:id/heartbeat',
     { schema: { params: IdParams } },
-    async (request) => ok(found(await registry.heartbeat(request.params.id), request.params.id), request.id),
+    async (request) => {
+      await writable(request.params.id, request.headers.authorization);
+      return ok(found(await registry.heartbeat(request.params.id), request.params.id), request.id);
+    },
   );
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/v1/registry/instances/:id',
     { schema: { params: IdParams } },
-    async (request) => ok(found(await registry.deregister(request.params.id), request.params.id), request.id),
+    async (request) => {
+      await writable(request.params.id, request.headers.authorization);
+      return ok(found(await registry.deregister(request.params.id), request.params.id), request.id);
+    },
   );
 
   app.get('/v1/registry/services', async (request) => ok(await registry.services(), request.id));

@@ -1,0 +1,37 @@
+import { Type } from '@sinclair/typebox';
+
+/** How the registry treats writes (register, heartbeat, deregister) that carry no credential. */
+export const REGISTRY_AUTH_MODES = ['loopback-open', 'required'] as const;
+
+/** A registration key as stored: `sha256:` and the hex SHA-256 of the key (the key itself is never kept). */
+export const REGISTRATION_KEY_HASH_PATTERN = '^sha256:[0-9a-f]{64}$';
+
+/**
+ * The `registry` section of `portico.yaml`: leases, watch history, and who may write.
+ * `auth: loopback-open` (the default) accepts writes without a credential only while the admin
+ * port is bound to a loopback address; `required` always asks for one (docs/registry.md).
+ */
+export const RegistrySchema = Type.Object(
+  {
+    ttlSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 30 }),
+    maxTtlSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 3600 }),
+    watchHistory: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
+    auth: Type.Unsafe<(typeof REGISTRY_AUTH_MODES)[number]>({
+      type: 'string',
+      enum: [...REGISTRY_AUTH_MODES],
+      default: 'loopback-open',
+    }),
+    /** Registration keys by service name, stored hashed: a key of `hello` may write only `hello`'s instances. */
+    keys: Type.Record(
+      Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' }),
+      Type.Array(Type.String({ pattern: REGISTRATION_KEY_HASH_PATTERN }), { maxItems: 16 }),
+      { default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** Environment variables that override a key of the registry section. */
+export const REGISTRY_ENV_OVERRIDES: Record<string, readonly string[]> = {
+  PORTICO_REGISTRY_AUTH: ['registry', 'auth'],
+};

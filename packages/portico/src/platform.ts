@@ -106,6 +106,7 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
           registry,
           maxTtlSeconds: config.registry.maxTtlSeconds,
           assertionKeySecret: config.clusterSecret,
+          ...(config.console.enabled ? { console: config.console } : {}),
           ...(identity
             ? {
                 identity: identity.identity,

@@ -23,11 +23,11 @@ export class ApiError extends Error {
     super(message);
   }
 
-  /** Field errors by the body's field name (`body.name` → `name`). */
+  /** Field errors of a VALIDATION_ERROR by the body's field name (`name`, `config.x`). */
   fields(): Record<string, string> {
     const out: Record<string, string> = {};
-    const list = (this.details as { errors?: FieldError[] } | undefined)?.errors ?? [];
-    for (const error of Array.isArray(list) ? list : []) out[error.field.replace(/^body\.?/, '')] = error.message;
+    const list = Array.isArray(this.details) ? (this.details as FieldError[]) : [];
+    for (const error of list) if (typeof error.field === 'string') out[error.field] = error.message;
     return out;
   }
 }

@@ -22,4 +22,6 @@ for (let run = 0; run < 5; run++) {
 }
 await browser.close();
 times.sort((a, b) => a - b);
-console.log(`first load: ${(gzipped / 1024).toFixed(1)} KiB gzipped; interactive: ${times[2].toFixed(0)} ms median of 5`);
+console.log(
+  `first load: ${(gzipped / 1024).toFixed(1)} KiB gzipped; interactive: ${times[2].toFixed(0)} ms median of 5`,
+);

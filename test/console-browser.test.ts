@@ -70,6 +70,17 @@ describe('console', () => {
     expect(await outside.text()).not.toContain('"workspaces"');
   });
 
+  it('is absent from a gateway-only process (the lean admin server)', async () => {
+    const gateway = await startPortico({ PORTICO_REGISTRY_URL: portico.adminUrl }, 'gateway');
+    try {
+      for (const path of ['/console/', '/console/session']) {
+        expect((await fetch(`${gateway.adminUrl}${path}`)).status, path).toBe(404);
+      }
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   it('signs in with an HttpOnly SameSite=Strict cookie and keeps nothing in localStorage', async () => {
     const { page } = admin;
     await page.goto(`${portico.adminUrl}/console/overview`);

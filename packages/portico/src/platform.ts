@@ -112,6 +112,7 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
             adminHost: config.adminHost,
           }),
           assertionKeySecret: config.clusterSecret,
+          ...(config.console.enabled ? { console: config.console } : {}),
           ...(identity
             ? {
                 identity: identity.identity,

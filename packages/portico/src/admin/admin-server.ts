@@ -2,6 +2,7 @@ import { Transform } from 'node:stream';
 import { fail, ok, PorticoError } from '@portico/sdk';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { type ConsoleOptions, mountConsole } from '../console/mount-console.js';
 import { declaredRouteRoutes } from '../gateway/declared-routes/admin-routes.js';
 import type { DeclaredRouteSet } from '../gateway/declared-routes/declared-route-set.js';
 import type { PlatformHealth } from '../health/platform-health.js';
@@ -45,6 +46,8 @@ export interface AdminServerOptions {
   identityWatch?: { port: InProcessIdentityPort; secret: string };
   /** The public port's OpenAPI document, shown beside the admin one at /docs. */
   publicDocument?: () => unknown;
+  /** The web console at /console (docs/console.md); absent = not served. */
+  console?: ConsoleOptions;
 }
 
 /**
@@ -105,6 +108,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
       options.health.answer(path, reply.raw, request.id);
     });
   }
+  if (options.console) mountConsole(app, options.console, options.identity);
   if (options.metrics) metricsRoute(app, options.metrics);
   const { gatewayView } = options;
   if (gatewayView) app.get('/v1/gateway/services', async (request) => ok(gatewayView(), request.id));

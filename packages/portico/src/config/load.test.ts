@@ -70,6 +70,7 @@ const DEFAULTS: PorticoConfig = {
     secretKey: '',
   },
   tracing: { enabled: false, exporter: 'otlp', endpoint: '', serviceName: 'portico', sampleRatio: 1 },
+  console: { enabled: true, sessionIdleSeconds: 1800, sessionAbsoluteSeconds: 43_200 },
 };
 
 let root: string;

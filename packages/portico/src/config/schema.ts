@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { DeclaredRouteSpec } from '../gateway/declared-routes/declared-route-spec.js';
 import { headerPatterns } from '../gateway/policies/identity-headers.js';
 import { DEFAULT_STRIPPED_HEADERS } from '../gateway/stripped-headers.js';
+import { ConsoleSchema } from './console-schema.js';
 import { IDENTITY_ENV_OVERRIDES, IdentitySchema, StoreSchema } from './identity-schema.js';
 import { RATE_LIMIT_ENV_OVERRIDES, RateLimitSchema } from './rate-limit-schema.js';
 import { REGISTRY_ENV_OVERRIDES, RegistrySchema } from './registry-schema.js';
@@ -85,6 +86,7 @@ export const ConfigSchema = Type.Object(
     store: StoreSchema,
     identity: IdentitySchema,
     tracing: TracingSchema,
+    console: ConsoleSchema,
   },
   { additionalProperties: false },
 );

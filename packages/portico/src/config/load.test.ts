@@ -71,6 +71,16 @@ const DEFAULTS: PorticoConfig = {
   },
   tracing: { enabled: false, exporter: 'otlp', endpoint: '', serviceName: 'portico', sampleRatio: 1 },
   console: { enabled: true, sessionIdleSeconds: 1800, sessionAbsoluteSeconds: 43_200 },
+  bus: {
+    adapter: 'embedded',
+    url: '',
+    dedupWindowMs: 120_000,
+    retention: { maxAgeMs: 604_800_000 },
+    topics: {},
+    pollMs: 200,
+    sweepMs: 30_000,
+    maxFetch: 1000,
+  },
 };
 
 let root: string;

@@ -3,6 +3,7 @@ import { DeclaredRouteSpec } from '../gateway/declared-routes/declared-route-spe
 import { headerPatterns } from '../gateway/policies/identity-headers.js';
 import { DEFAULT_STRIPPED_HEADERS } from '../gateway/stripped-headers.js';
 import { ConsoleSchema } from './console-schema.js';
+import { BusSchema } from './bus-schema.js';
 import { IDENTITY_ENV_OVERRIDES, IdentitySchema, StoreSchema } from './identity-schema.js';
 import { RATE_LIMIT_ENV_OVERRIDES, RateLimitSchema } from './rate-limit-schema.js';
 import { REGISTRY_ENV_OVERRIDES, RegistrySchema } from './registry-schema.js';
@@ -87,6 +88,7 @@ export const ConfigSchema = Type.Object(
     identity: IdentitySchema,
     tracing: TracingSchema,
     console: ConsoleSchema,
+    bus: BusSchema,
   },
   { additionalProperties: false },
 );

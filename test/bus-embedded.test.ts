@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BusMetrics } from '../packages/portico/src/bus/bus-metrics.js';
+import { EmbeddedBus } from '../packages/portico/src/bus/embedded/embedded-bus.js';
+import { openStore } from '../packages/portico/src/store/index.js';
+import { busContract, drain } from './bus/contract.js';
+import { freshStore, stopPostgres } from './support/identity.js';
+import { type PostgresServer, startPostgres } from './support/postgres.js';
+import { ROOT, spawnNode } from './support/processes.js';
+
+const retention = { defaults: {}, topics: { 'retention.count': { maxMessages: 3 } }, dedupWindowMs: 120000 };
+
+for (const engine of ['pglite', 'postgres'] as const) {
+  busContract(`embedded (${engine})`, async () => {
+    const store = await freshStore(engine);
+    const bus = new EmbeddedBus(store.db, { retention, sweepMs: 0, pollMs: 50 });
+    return {
+      bus,
+      sweep: () => bus.sweep(),
+      async close() {
+        await bus.close();
+        await store.close();
+      },
+    };
+  });
+}
+
+afterAll(async () => {
+  await stopPostgres();
+  await server?.stop();
+});
+
+// The SIGKILL case is on PostgreSQL only: PGlite is one process's database, so no second process can share its bus.
+let server: PostgresServer | undefined;
+
+describe('embedded bus on PostgreSQL: a member SIGKILLed mid-batch', () => {
+  it('loses nothing: its messages are redelivered to the remaining member after ack-wait', async () => {
+    server = await startPostgres();
+    const url = await server.createDatabase(`bus_crash_${process.pid}`);
+    const store = await openStore({ url, dataDir: '', poolSize: 5 });
+    const bus = new EmbeddedBus(store.db, {
+      retention: { defaults: {}, topics: {}, dedupWindowMs: 120000 },
+      sweepMs: 0,
+      pollMs: 50,
+    });
+    try {
+      const topic = `crash.${randomUUID().slice(0, 8)}`;
+      const survivor = await bus.consumer(topic, { group: 'work', ackWaitMs: 1000 });
+      const published = new Set<string>();
+      for (let i = 0; i < 50; i++) published.add((await bus.publish({ type: topic, data: i })).id);
+
+      const child = spawnNode([join(ROOT, 'test/bus/crash-consumer.mjs')], {
+        BUS_DATABASE_URL: url,
+        BUS_TOPIC: topic,
+        BUS_BATCH: '20',
+        BUS_ACK_WAIT_MS: '1000',
+      });
+      const line = await child.waitForLine(/^fetched /, 30_000);
+      const held = JSON.parse(line.slice('fetched '.length)) as string[];
+      expect(held.length).toBe(20);
+      expect(await child.stop('SIGKILL')).toBe(-1);
+
+      // Every message reaches the survivor: the 30 never fetched at once, the 20 held after ack-wait.
+      const got = await drain(survivor, 50, 15_000);
+      const ids = new Set(got.map((d) => d.message.id));
+      expect(ids).toEqual(published);
+      const redelivered = got.filter((d) => held.includes(d.message.id));
+      expect(redelivered.length).toBe(20);
+      for (const d of redelivered) expect(d.attempt).toBe(2);
+      expect(await survivor.fetch(10, 300)).toEqual([]);
+    } finally {
+      await bus.close();
+      await store.close();
+    }
+  }, 60_000);
+});
+
+describe('embedded bus metrics', () => {
+  it('counts published, delivered, acked, dead per topic and group, and the lag gauge', async () => {
+    const registry = new Registry();
+    const store = await freshStore('pglite');
+    const bus = new EmbeddedBus(store.db, { retention, sweepMs: 0, metrics: new BusMetrics(registry) });
+    try {
+      const c = await bus.consumer('m.t', { group: 'g', maxDeliver: 1 });
+      for (let i = 0; i < 3; i++) await bus.publish({ type: 'm.t', data: i });
+      const [a, b] = await c.fetch(2, 1000);
+      await c.ack(a?.token ?? '');
+      await c.nack(b?.token ?? '', { error: 'boom' });
+      await bus.topics();
+      const text = await registry.metrics();
+      expect(text).toContain('portico_bus_published_total{topic="m.t"} 3');
+      expect(text).toContain('portico_bus_deliveries_total{topic="m.t",group="g",outcome="delivered"} 2');
+      expect(text).toContain('portico_bus_deliveries_total{topic="m.t",group="g",outcome="acked"} 1');
+      expect(text).toContain('portico_bus_deliveries_total{topic="m.t",group="g",outcome="dead"} 1');
+      expect(text).toContain('portico_bus_lag{topic="m.t",group="g"} 1');
+    } finally {
+      await bus.close();
+      await store.close();
+    }
+  });
+});

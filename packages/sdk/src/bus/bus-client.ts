@@ -1,3 +1,4 @@
+import { currentTraceparent } from './bus-tracing.js';
 import type { BusPort, GroupOptions, PublishInput, PublishReceipt } from './bus-types.js';
 import { type BusEvent, type BusHandler, runSubscription, type Subscription } from './subscription.js';
 
@@ -47,7 +48,8 @@ export function createBus<M extends TopicMap>(
   const subscriptions: Subscription[] = [];
   return {
     publish(type, data, options = {}) {
-      return port.publish({ ...options, type, data });
+      const traceparent = options.traceparent ?? currentTraceparent();
+      return port.publish({ ...options, type, data, ...(traceparent === undefined ? {} : { traceparent }) });
     },
     async subscribe(type, handler, options) {
       const { concurrency, processedWindow, fetchWaitMs, ...group } = options;

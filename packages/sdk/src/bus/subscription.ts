@@ -1,5 +1,6 @@
 import { PorticoError } from '../errors.js';
 import { backoffDelay } from './backoff.js';
+import { consumeTraced } from './bus-tracing.js';
 import type { BackoffOptions, BusConsumer, BusMessage, Delivery } from './bus-types.js';
 import { ProcessedWindow } from './processed-window.js';
 
@@ -89,7 +90,7 @@ export function runSubscription<T>(
   // the bus's ack deadline gives the message back, which at-least-once already accounts for.
   async function settle(d: Delivery<T>): Promise<void> {
     try {
-      await handler(d.message, d);
+      await consumeTraced(d.message, options.group, () => handler(d.message, d));
     } catch (error) {
       if (stopping && drained) return; // drain already nacked it
       const reason = error instanceof Error ? error.message : String(error);

@@ -2,6 +2,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   type AuthMode,
+  type BusPort,
+  createBus,
   type Envelope,
   type ErrorBody,
   type ErrorCode,
@@ -14,11 +16,13 @@ import {
   type InstanceRegistration,
   ok,
   PorticoError,
+  type PublishReceipt,
   type RegistryChange,
   type RegistryClient,
   type RemovalReason,
   type RunningService,
   type ServeOptions,
+  type Subscription,
   type SuccessEnvelope,
   serve,
 } from './index.js';
@@ -179,5 +183,33 @@ describe('health', () => {
       version: string;
       dependencies: Record<string, HealthStatus>;
     }>();
+  });
+});
+
+describe('bus', () => {
+  type Topics = { 'order.verified': { orderId: string; amount: number }; 'payout.done': { payoutId: string } };
+  const bus = createBus<Topics>({} as BusPort);
+
+  it('types publish payloads by topic', () => {
+    expectTypeOf(bus.publish('order.verified', { orderId: 'o1', amount: 3 })).toEqualTypeOf<Promise<PublishReceipt>>();
+    // @ts-expect-error the payload of another topic
+    bus.publish('order.verified', { payoutId: 'p1' });
+    // @ts-expect-error an undeclared topic
+    bus.publish('order.unknown', {});
+  });
+
+  it('types subscribe handlers by topic and requires a group', () => {
+    expectTypeOf(
+      bus.subscribe(
+        'payout.done',
+        (m) => {
+          expectTypeOf(m.data).toEqualTypeOf<{ payoutId: string }>();
+          expectTypeOf(m.tenantId).toEqualTypeOf<string | null>();
+        },
+        { group: 'report', concurrency: 4, maxDeliver: 5, backoff: { initialMs: 100 }, ordered: true },
+      ),
+    ).toEqualTypeOf<Promise<Subscription>>();
+    // @ts-expect-error no group
+    bus.subscribe('payout.done', () => {}, { concurrency: 1 });
   });
 });

@@ -7,6 +7,14 @@
  * ```
  */
 
+export { backoffDelay } from './bus/backoff.js';
+export {
+  createBus,
+  type PublishOptions,
+  type ServiceBus,
+  type SubscribeOptions,
+  type TopicMap,
+} from './bus/bus-client.js';
 export type {
   BackoffOptions,
   BusConsumer,
@@ -23,6 +31,15 @@ export type {
   StartPosition,
   TopicInfo,
 } from './bus/bus-types.js';
+export { ProcessedWindow } from './bus/processed-window.js';
+export {
+  type BusEvent,
+  type BusEventKind,
+  type BusHandler,
+  runSubscription,
+  type Subscription,
+  type SubscriptionOptions,
+} from './bus/subscription.js';
 export { RetryBudget, type RetryBudgetOptions } from './client/retry-budget.js';
 export { createServiceClient } from './client/service-client.js';
 export { type SseEvent, SseReader } from './client/sse-reader.js';

@@ -60,6 +60,11 @@ export interface ServeOptions {
   /** Drain and exit on SIGTERM and SIGINT; default true. */
   handleSignals?: boolean;
   /**
+   * The service's bus (`createBus`): on drain it stops fetching, lets in-flight handlers finish
+   * within `graceMs` and nacks the rest, alongside the HTTP drain.
+   */
+  bus?: { drain(timeoutMs: number): Promise<unknown> };
+  /**
    * Verify the gateway's identity assertion on every path that is not public, and refuse
    * requests without a valid one (401); default true. `false` is UNSAFE: anyone who can reach
    * the instance calls every path, and `callerOf()` is always undefined. For tests, or a service
@@ -249,6 +254,10 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
 
   async function drain(): Promise<void> {
     draining = true;
+    // Stops taking messages at once: a handler that started now would only be nacked later.
+    const busDrained = options.bus?.drain(options.graceMs ?? 30_000).catch((error: unknown) => {
+      logger.error(`bus drain failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
     await registration.stop();
     await delay(options.propagationMs ?? 1_000);
     server.close();
@@ -260,6 +269,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
       await Promise.race([finished, delay(options.graceMs ?? 30_000)]);
     }
     server.closeAllConnections();
+    await busDrained;
     // Handlers finished above may still have needed their clients; now nothing will.
     clientsClosed = true;
     await Promise.all([...clients.values()].map((client) => client.close()));

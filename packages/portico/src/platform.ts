@@ -78,6 +78,10 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
   // Identity lives with the store; in all-in-one mode that is this process.
   const identity = role === 'all' ? await startIdentityPart(config, logger, health, metrics) : undefined;
   const registry = createRegistry(config, role, logger, health, metrics);
+  // The bus lives with the store in all-in-one mode (docs/bus.md).
+  const bus = identity
+    ? await (await import('./bus/start-bus.js')).startBus(config, identity.identity.store, health, metrics)
+    : undefined;
   const mounts = identity ? [identity.mount] : [];
   const tracing =
     config.tracing.enabled && role !== 'registry'
@@ -140,6 +144,7 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
         await gateway?.close(config.shutdownGraceMs);
         await admin.close();
         await registry.close();
+        await bus?.close();
         await identity?.close();
         // Last: the spans of the requests the gateway finished above are exported too.
         await tracing?.shutdown();

@@ -70,6 +70,16 @@ const DEFAULTS: PorticoConfig = {
     secretKey: '',
   },
   tracing: { enabled: false, exporter: 'otlp', endpoint: '', serviceName: 'portico', sampleRatio: 1 },
+  bus: {
+    adapter: 'embedded',
+    url: '',
+    dedupWindowMs: 120_000,
+    retention: { maxAgeMs: 604_800_000 },
+    topics: {},
+    pollMs: 200,
+    sweepMs: 30_000,
+    maxFetch: 1000,
+  },
 };
 
 let root: string;

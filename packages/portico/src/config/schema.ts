@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { DeclaredRouteSpec } from '../gateway/declared-routes/declared-route-spec.js';
 import { headerPatterns } from '../gateway/policies/identity-headers.js';
 import { DEFAULT_STRIPPED_HEADERS } from '../gateway/stripped-headers.js';
+import { BusSchema } from './bus-schema.js';
 import { IDENTITY_ENV_OVERRIDES, IdentitySchema, StoreSchema } from './identity-schema.js';
 import { RATE_LIMIT_ENV_OVERRIDES, RateLimitSchema } from './rate-limit-schema.js';
 import { GatewayResilience, ServiceOverrides } from './resilience-schema.js';
@@ -91,6 +92,7 @@ export const ConfigSchema = Type.Object(
     store: StoreSchema,
     identity: IdentitySchema,
     tracing: TracingSchema,
+    bus: BusSchema,
   },
   { additionalProperties: false },
 );

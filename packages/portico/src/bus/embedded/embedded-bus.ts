@@ -1,0 +1,133 @@
+import type {
+  BusConsumer,
+  BusMessage,
+  BusPort,
+  DeadLetter,
+  GroupOptions,
+  PublishInput,
+  PublishReceipt,
+  ReadOptions,
+  TopicInfo,
+} from '@portico/sdk';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../store/database.js';
+import type { BusMetrics } from '../bus-metrics.js';
+import { BusError } from '../errors.js';
+import { listDeadLetters, purgeDeadLetters, readTopic, redeliverDeadLetter, topicInfos } from './admin-queries.js';
+import { EmbeddedConsumer } from './consumer.js';
+import { ensureGroup } from './group.js';
+import { checkTopic, publishMessage } from './publish.js';
+import { type RetentionConfig, sweepOnce } from './sweeper.js';
+import { Wakeup } from './wakeup.js';
+
+/** Settings of the embedded adapter (config `bus.*`). */
+export interface EmbeddedBusOptions {
+  retention: RetentionConfig;
+  /** Safety-net poll of a waiting fetch, for publishes from other processes. Default 200. */
+  pollMs?: number;
+  /** Retention sweep interval; 0 = no sweeper (tests call `sweep()`). Default 30000. */
+  sweepMs?: number;
+  /** Upper bound of one fetch, whatever `max` asks (bounded prefetch). Default 1000. */
+  maxFetch?: number;
+  metrics?: BusMetrics;
+}
+
+/**
+ * The embedded bus: durable in the store (PGlite or PostgreSQL), so `npm start` needs nothing
+ * else. See docs/bus.md, "Embedded adapter".
+ *
+ * @example
+ * ```ts
+ * const bus = new EmbeddedBus(store.db, { retention: { defaults: {}, topics: {}, dedupWindowMs: 120000 } });
+ * await bus.publish({ type: 'order.verified', data: { orderId: 'o1' } });
+ * ```
+ */
+export class EmbeddedBus implements BusPort {
+  private readonly db: Kysely<unknown>;
+  private readonly wakeup = new Wakeup();
+  private readonly consumers = new Set<BusConsumer>();
+  private readonly sweeper: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    db: Kysely<Database>,
+    private readonly options: EmbeddedBusOptions,
+  ) {
+    this.db = db as unknown as Kysely<unknown>;
+    const sweepMs = options.sweepMs ?? 30000;
+    if (sweepMs > 0) {
+      this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), sweepMs);
+      this.sweeper.unref();
+    }
+  }
+
+  async publish<T>(input: PublishInput<T>): Promise<PublishReceipt> {
+    this.open();
+    const receipt = await publishMessage(this.db, input);
+    if (!receipt.duplicate) this.options.metrics?.published(input.type);
+    this.wakeup.notify(input.type);
+    return receipt;
+  }
+
+  async consumer<T = unknown>(topic: string, options: GroupOptions): Promise<BusConsumer<T>> {
+    this.open();
+    checkTopic(topic);
+    await ensureGroup(this.db, topic, options);
+    const metrics = this.options.metrics;
+    const consumer = new EmbeddedConsumer<T>(
+      {
+        db: this.db,
+        wakeup: this.wakeup,
+        pollMs: this.options.pollMs ?? 200,
+        maxFetch: this.options.maxFetch ?? 1000,
+        onSettle: metrics ? (t, g, outcome, n) => metrics.settled(t, g, outcome, n) : undefined,
+      },
+      topic,
+      options,
+    );
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  read(topic: string, options: ReadOptions): Promise<{ sequence: number; message: BusMessage }[]> {
+    return readTopic(this.db, topic, options);
+  }
+
+  async topics(): Promise<TopicInfo[]> {
+    const infos = await topicInfos(this.db);
+    this.options.metrics?.lag(infos);
+    return infos;
+  }
+
+  deadLetters(filter: { topic?: string; group?: string; limit: number; after?: string }): Promise<DeadLetter[]> {
+    return listDeadLetters(this.db, filter);
+  }
+
+  async redeliver(deadLetterId: string): Promise<boolean> {
+    const done = await redeliverDeadLetter(this.db, deadLetterId);
+    if (done) this.wakeup.notifyAll();
+    return done;
+  }
+
+  purgeDeadLetters(filter: { topic?: string; group?: string }): Promise<number> {
+    return purgeDeadLetters(this.db, filter);
+  }
+
+  /** One retention pass now (the sweeper runs it every `sweepMs`). */
+  sweep(): Promise<number> {
+    return sweepOnce(this.db, this.options.retention);
+  }
+
+  /** Closes every consumer (their unacked deliveries go back) and stops the sweeper; the store stays open. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.wakeup.notifyAll();
+    await Promise.all([...this.consumers].map((c) => c.close()));
+  }
+
+  private open(): void {
+    if (this.closed) throw new BusError('BUS_CLOSED', 'the bus is closed');
+  }
+}

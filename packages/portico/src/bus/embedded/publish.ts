@@ -1,0 +1,48 @@
+import type { PublishInput, PublishReceipt } from '@portico/sdk';
+import { type Kysely, sql } from 'kysely';
+import { completeEnvelope } from '../envelope.js';
+import { BusError } from '../errors.js';
+
+const TOPIC = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+/** Refuses a topic name both adapters could not share (NATS subjects are dot-separated tokens). */
+export function checkTopic(topic: string): void {
+  if (typeof topic !== 'string' || topic.length > 200 || !TOPIC.test(topic)) {
+    throw new BusError('BUS_INPUT_INVALID', `topic "${String(topic)}" must be dot-separated tokens of [A-Za-z0-9_-]`);
+  }
+}
+
+/**
+ * Stores one message and returns once it is committed. The advisory lock on the topic orders
+ * sequence allocation with commit, so a group reading "everything after position N" can never
+ * skip a sequence that a slower transaction commits later. The dedup row and the message are
+ * written by one statement: a duplicate id writes neither.
+ */
+export async function publishMessage<T>(db: Kysely<unknown>, input: PublishInput<T>): Promise<PublishReceipt> {
+  checkTopic(input.type);
+  if (input.delayMs !== undefined && !(Number.isFinite(input.delayMs) && input.delayMs >= 0)) {
+    throw new BusError('BUS_INPUT_INVALID', 'delayMs must be a number >= 0');
+  }
+  const message = completeEnvelope(input);
+  const json = JSON.stringify(message);
+  const delay = Math.round(input.delayMs ?? 0);
+  return db.transaction().execute(async (tx) => {
+    await sql`select pg_advisory_xact_lock(hashtext(${`bus:${message.type}`}))`.execute(tx);
+    const inserted = await sql<{ sequence: string }>`
+      with d as (
+        insert into bus_dedup (topic, id) values (${message.type}, ${message.id})
+        on conflict do nothing returning id
+      )
+      insert into bus_messages (topic, id, tenant_id, key, envelope, bytes, visible_at)
+      select ${message.type}, ${message.id}, ${message.tenantId}, ${message.key ?? null}, ${json}::jsonb,
+        ${Buffer.byteLength(json)}, now() + make_interval(secs => ${delay / 1000})
+      from d
+      returning sequence`.execute(tx);
+    const row = inserted.rows[0];
+    if (row) return { id: message.id, sequence: Number(row.sequence), duplicate: false };
+    const existing = await sql<{ sequence: string }>`
+      select sequence from bus_messages where topic = ${message.type} and id = ${message.id}
+      order by sequence desc limit 1`.execute(tx);
+    return { id: message.id, sequence: Number(existing.rows[0]?.sequence ?? 0), duplicate: true };
+  });
+}

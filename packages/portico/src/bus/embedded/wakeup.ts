@@ -1,0 +1,32 @@
+/**
+ * Wakes fetches waiting on a topic when this process publishes to it, so a waiting member gets a
+ * message in well under the poll interval. Other processes sharing a PostgreSQL store are not
+ * woken by this: their waiting fetches find the message at their next poll (`bus.pollMs`).
+ */
+export class Wakeup {
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  /** Resolves on the next `notify(topic)` or after `ms`, whichever comes first. */
+  wait(topic: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.waiters.get(topic) ?? new Set<() => void>();
+      this.waiters.set(topic, set);
+      const done = (): void => {
+        clearTimeout(timer);
+        set.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      set.add(done);
+    });
+  }
+
+  notify(topic: string): void {
+    for (const done of [...(this.waiters.get(topic) ?? [])]) done();
+  }
+
+  /** Releases every waiter (on close). */
+  notifyAll(): void {
+    for (const topic of this.waiters.keys()) this.notify(topic);
+  }
+}

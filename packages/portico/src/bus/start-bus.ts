@@ -1,0 +1,34 @@
+import type { BusPort } from '@portico/sdk';
+import type { PorticoConfig } from '../config/schema.js';
+import type { PlatformHealth } from '../health/platform-health.js';
+import type { PorticoMetrics } from '../observability/metrics.js';
+import type { Store } from '../store/store.js';
+import { BusMetrics } from './bus-metrics.js';
+import { createBus } from './create-bus.js';
+
+/** The bus of a running process, and how to stop it. */
+export interface RunningBus {
+  bus: BusPort;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the bus the config names, with its metrics and its `/health` dependency; `platform.ts`
+ * calls it where the store lives (all-in-one).
+ *
+ * @example
+ * ```ts
+ * const { bus } = await startBus(config, store, health, metrics);
+ * ```
+ */
+export async function startBus(
+  config: PorticoConfig,
+  store: Store | undefined,
+  health: PlatformHealth,
+  metrics: PorticoMetrics,
+): Promise<RunningBus> {
+  const bus = await createBus(config.bus, { store, metrics: new BusMetrics(metrics.registry) });
+  // The embedded bus is the store, which has its own check; a network adapter reports itself.
+  health.addCheck('bus', () => 'healthy');
+  return { bus, close: () => bus.close() };
+}

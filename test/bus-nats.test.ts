@@ -7,7 +7,25 @@
 import type { BusPort } from '@portico/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNatsBus } from '../packages/portico/src/bus/nats/nats-bus.js';
+import { busContract } from './bus/contract.js';
 import { type NatsServer, startNats } from './support/nats.js';
+
+// The same contract suite as the embedded adapter, on its own nats-server.
+let contractServer: NatsServer | undefined;
+busContract('nats', async () => {
+  contractServer = await startNats();
+  const bus = await connectNatsBus({
+    url: contractServer.url,
+    retention: (topic) => (topic === 'retention.count' ? { maxMessages: 3 } : {}),
+  });
+  return {
+    bus,
+    async close() {
+      await bus.close();
+      await contractServer?.dispose();
+    },
+  };
+});
 
 let nats: NatsServer;
 let bus: BusPort;

@@ -45,7 +45,7 @@ export function topicStreamConfig(
   const retention = context.options.retention?.(topic) ?? {};
   return {
     name: context.names.stream(topic),
-    subjects: [context.names.subject(topic)],
+    subjects: [context.names.subject(topic), context.names.keyedSubject(topic, '*')],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,

@@ -71,11 +71,15 @@ export async function redeliverDeadLetter(context: NatsContext, id: string): Pro
   const headers = natsHeaders();
   headers.set(HEADERS.onlyGroup, entry.group);
   if (entry.message.tenantId) headers.set(HEADERS.tenant, entry.message.tenantId);
-  await context.js.publish(context.names.subject(entry.topic), JSON.stringify(entry.message), {
-    msgID: `redeliver:${id}`,
-    headers,
-    timeout: context.options.requestTimeoutMs,
-  });
+  await context.js.publish(
+    context.names.messageSubject(entry.topic, entry.message.key),
+    JSON.stringify(entry.message),
+    {
+      msgID: `redeliver:${id}`,
+      headers,
+      timeout: context.options.requestTimeoutMs,
+    },
+  );
   await context.jsm.streams.deleteMessage(context.names.dlqStream, seq, false);
   return true;
 }

@@ -38,6 +38,10 @@ export function token(name: string): string {
 export interface Names {
   stream(topic: string): string;
   subject(topic: string): string;
+  /** Subject of a keyed message: `<prefix>-k.<topic>.<bucket>` (no topic subject can overlap it). */
+  keyedSubject(topic: string, bucket: number | '*'): string;
+  /** The subject a message is stored under: keyed ones by their key's bucket. */
+  messageSubject(topic: string, key: string | undefined): string;
   /** The prefix of every topic stream's name, to list them. */
   streamPrefix: string;
   dlqStream: string;
@@ -54,6 +58,9 @@ export function names(prefix: string): Names {
   return {
     stream: (topic) => `${upper}_T_${token(topic)}`,
     subject: (topic) => `${prefix}.${topic}`,
+    keyedSubject: (topic, bucket) => `${prefix}-k.${topic}.${bucket}`,
+    messageSubject: (topic, key) =>
+      key === undefined ? `${prefix}.${topic}` : `${prefix}-k.${topic}.${keyBucket(key)}`,
     streamPrefix: `${upper}_T_`,
     dlqStream: `${upper}_DLQ`,
     dlqSubject: (topic, group) => `${prefix}-dlq.${token(topic)}.${token(group)}`,
@@ -73,3 +80,16 @@ export const HEADERS = {
   deliverAt: 'Portico-Deliver-At',
   topic: 'Portico-Topic',
 } as const;
+
+/** Key buckets of a topic: an ordered group has one consumer (one message in flight) per bucket. */
+export const KEY_BUCKETS = 16;
+
+/** The bucket of an ordering key (FNV-1a), stable across processes and releases. */
+export function keyBucket(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % KEY_BUCKETS;
+}

@@ -14,12 +14,15 @@ import type {
   BusMessage,
   BusPort,
   DeadLetter,
+  GroupInfo,
   GroupOptions,
   PublishInput,
   PublishReceipt,
   ReadOptions,
   TopicInfo,
 } from '@portico/sdk';
+import type { PorticoConfig } from '../../config/schema.js';
+import { BusError } from '../errors.js';
 import { type NatsBusOptions, type NatsContext, topicStreamConfig, upsertStream } from './context.js';
 import {
   deadLetterCounts,
@@ -138,11 +141,15 @@ class NatsBus implements BusPort {
     const headers = natsHeaders();
     if (message.tenantId) headers.set(HEADERS.tenant, message.tenantId);
     if (message.key !== undefined) headers.set(HEADERS.key, message.key);
-    const ack = await this.#context.js.publish(this.#context.names.subject(message.type), JSON.stringify(message), {
-      msgID: message.id,
-      headers,
-      timeout: this.#context.options.requestTimeoutMs,
-    });
+    const ack = await this.#context.js.publish(
+      this.#context.names.messageSubject(message.type, message.key),
+      JSON.stringify(message),
+      {
+        msgID: message.id,
+        headers,
+        timeout: this.#context.options.requestTimeoutMs,
+      },
+    );
     return { id: message.id, sequence: ack.seq, duplicate: ack.duplicate };
   }
 
@@ -183,16 +190,17 @@ class NatsBus implements BusPort {
     for await (const info of jsm.streams.list()) {
       if (!info.config.name.startsWith(n.streamPrefix)) continue;
       const topic = (info.config.subjects?.[0] ?? '').slice(n.subject('').length);
-      const groups = [];
+      // An ordered group is several consumers (one per key bucket): summed under its name.
+      const byGroup = new Map<string, GroupInfo>();
       for await (const consumer of jsm.consumers.list(info.config.name)) {
         const group = consumer.config.description ?? consumer.config.durable_name ?? consumer.name;
-        groups.push({
-          group,
-          pending: consumer.num_pending,
-          inFlight: consumer.num_ack_pending,
-          deadLetters: dead.get(n.dlqSubject(topic, group)) ?? 0,
-        });
+        const row = byGroup.get(group) ?? { group, pending: 0, inFlight: 0, deadLetters: 0 };
+        row.pending += consumer.num_pending;
+        row.inFlight += consumer.num_ack_pending;
+        row.deadLetters = dead.get(n.dlqSubject(topic, group)) ?? 0;
+        byGroup.set(group, row);
       }
+      const groups = [...byGroup.values()];
       out.push({
         topic,
         messages: info.state.messages,
@@ -227,3 +235,27 @@ class NatsBus implements BusPort {
 
 /** The durable consumer name of a group (its encoding), for tools that look at the server. */
 export const consumerName = token;
+
+/**
+ * The resolver's entry (`bus.adapter: nats`, loaded lazily by create-bus.ts): the adapter from
+ * the `bus` config section.
+ *
+ * @example
+ * ```ts
+ * const bus = await createNatsBus(config.bus);
+ * ```
+ */
+export function createNatsBus(config: PorticoConfig['bus']): Promise<BusPort> {
+  if (!config.url)
+    throw new BusError('BUS_CONFIG_INVALID', 'bus.adapter "nats" needs bus.url (e.g. nats://127.0.0.1:4222)');
+  return connectNatsBus({
+    url: config.url.split(',').map((url) => url.trim()),
+    prefix: config.nats.prefix,
+    dedupWindowMs: config.dedupWindowMs,
+    retention: (topic) => ({ ...config.retention, ...config.topics[topic] }),
+    maxAckPending: config.nats.maxAckPending,
+    requestTimeoutMs: config.nats.requestTimeoutMs,
+    ...(config.nats.token ? { token: config.nats.token } : {}),
+    ...(config.nats.user ? { user: config.nats.user, pass: config.nats.pass } : {}),
+  });
+}

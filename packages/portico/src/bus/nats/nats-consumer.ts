@@ -11,7 +11,7 @@ import type { BusConsumer, BusMessage, Delivery, GroupOptions } from '@portico/s
 import { backoffDelay } from './backoff.js';
 import type { NatsContext } from './context.js';
 import { storeDeadLetter } from './dead-letters.js';
-import { HEADERS, token } from './naming.js';
+import { HEADERS, KEY_BUCKETS, token } from './naming.js';
 import { BusNatsError } from './nats-errors.js';
 
 interface Held {
@@ -29,7 +29,37 @@ export async function openConsumer<T>(
 ): Promise<BusConsumer<T>> {
   const stream = await context.ensureTopic(topic);
   const durable = token(options.group);
+  // Per-key ordering: keyed messages sit in one of KEY_BUCKETS subjects by their key's hash; an
+  // ordered group has one consumer per bucket with max_ack_pending 1, so across all its members
+  // no two messages of one key are in flight and a failing one holds back those behind it (its
+  // retries come first), while other buckets go on. Unkeyed messages have their own consumer.
+  const parts = options.ordered
+    ? [
+        { durable: `${durable}--u`, filter: context.names.subject(topic), pending: context.options.maxAckPending },
+        ...Array.from({ length: KEY_BUCKETS }, (_, b) => ({
+          durable: `${durable}--k${b}`,
+          filter: context.names.keyedSubject(topic, b),
+          pending: 1,
+        })),
+      ]
+    : [{ durable, filter: undefined, pending: context.options.maxAckPending }];
+  await Promise.all(parts.map((part) => ensureDurable(context, stream, part, options)));
+  return new NatsMember<T>(
+    context,
+    topic,
+    parts.map((part) => `$JS.API.CONSUMER.MSG.NEXT.${stream}.${part.durable}`),
+    options,
+  );
+}
+
+async function ensureDurable(
+  context: NatsContext,
+  stream: string,
+  part: { durable: string; filter: string | undefined; pending: number },
+  options: GroupOptions,
+): Promise<void> {
   const ackWaitMs = options.ackWaitMs ?? 30_000;
+  const durable = part.durable;
   try {
     await context.jsm.consumers.info(stream, durable);
   } catch (error) {
@@ -43,9 +73,8 @@ export async function openConsumer<T>(
       ack_wait: nanos(ackWaitMs),
       // Portico counts deliveries itself (dead letters with the last error); JetStream must never drop one.
       max_deliver: -1,
-      // Per-key ordering: one message of the group in flight at a time, so no two of one key run
-      // at once and a failing one holds back the ones behind it (its retries come first).
-      max_ack_pending: options.ordered ? 1 : context.options.maxAckPending,
+      max_ack_pending: part.pending,
+      ...(part.filter ? { filter_subject: part.filter } : {}),
       ...(start.kind === 'new' ? { deliver_policy: DeliverPolicy.New } : {}),
       ...(start.kind === 'all' ? { deliver_policy: DeliverPolicy.All } : {}),
       ...(start.kind === 'sequence'
@@ -54,14 +83,14 @@ export async function openConsumer<T>(
       ...(start.kind === 'time' ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: start.time } : {}),
     });
   }
-  return new NatsMember<T>(context, topic, stream, durable, options);
 }
 
 class NatsMember<T> implements BusConsumer<T> {
   readonly #context: NatsContext;
   readonly #topic: string;
   readonly #options: GroupOptions;
-  readonly #nextSubject: string;
+  /** The pull subject of each of the group's consumers (one, or one per key bucket). */
+  readonly #nextSubjects: string[];
   readonly #inbox = createInbox();
   readonly #subscription: Subscription;
   /** Arrived, not yet handed out by a fetch. */
@@ -71,11 +100,11 @@ class NatsMember<T> implements BusConsumer<T> {
   #wake: (() => void) | undefined;
   #closed = false;
 
-  constructor(context: NatsContext, topic: string, stream: string, durable: string, options: GroupOptions) {
+  constructor(context: NatsContext, topic: string, nextSubjects: string[], options: GroupOptions) {
     this.#context = context;
     this.#topic = topic;
     this.#options = options;
-    this.#nextSubject = `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`;
+    this.#nextSubjects = nextSubjects;
     this.#subscription = context.nc.subscribe(this.#inbox, {
       callback: (_error, msg) => {
         // Status messages (404 no messages, 408 request expired, 409 …) carry no reply subject.
@@ -92,9 +121,8 @@ class NatsMember<T> implements BusConsumer<T> {
     for (;;) {
       if (this.#buffer.length === 0) {
         const expires = Math.max(1, until - Date.now());
-        this.#context.nc.publish(this.#nextSubject, JSON.stringify({ batch: max, expires: nanos(expires) }), {
-          reply: this.#inbox,
-        });
+        const request = JSON.stringify({ batch: max, expires: nanos(expires) });
+        for (const subject of this.#nextSubjects) this.#context.nc.publish(subject, request, { reply: this.#inbox });
         await this.#waitForMessages(until);
         // The rest of a batch follows the first message within a moment.
         if (this.#buffer.length > 0 && this.#buffer.length < max)
@@ -104,7 +132,8 @@ class NatsMember<T> implements BusConsumer<T> {
         const delivery = await this.#admit(this.#buffer.shift() as Msg);
         if (delivery) out.push(delivery);
       }
-      if (out.length > 0 || Date.now() >= until || this.#closed) return out;
+      // Several consumers (key buckets) answer one fetch in any order: hand out in stream order.
+      if (out.length > 0 || Date.now() >= until || this.#closed) return out.sort((a, b) => a.sequence - b.sequence);
     }
   }
 

@@ -15,8 +15,8 @@ export function checkTopic(topic: string): void {
 /**
  * Stores one message and returns once it is committed. The advisory lock on the topic orders
  * sequence allocation with commit, so a group reading "everything after position N" can never
- * skip a sequence that a slower transaction commits later. The dedup row and the message are
- * written by one statement: a duplicate id writes neither.
+ * skip a sequence that a slower transaction commits later. The lock, the dedup row and the
+ * message are one statement: a duplicate id writes neither.
  */
 export async function publishMessage<T>(db: Kysely<unknown>, input: PublishInput<T>): Promise<PublishReceipt> {
   checkTopic(input.type);
@@ -26,23 +26,23 @@ export async function publishMessage<T>(db: Kysely<unknown>, input: PublishInput
   const message = completeEnvelope(input);
   const json = JSON.stringify(message);
   const delay = Math.round(input.delayMs ?? 0);
-  return db.transaction().execute(async (tx) => {
-    await sql`select pg_advisory_xact_lock(hashtext(${`bus:${message.type}`}))`.execute(tx);
-    const inserted = await sql<{ sequence: string }>`
-      with d as (
-        insert into bus_dedup (topic, id) values (${message.type}, ${message.id})
-        on conflict do nothing returning id
-      )
-      insert into bus_messages (topic, id, tenant_id, key, envelope, bytes, visible_at)
-      select ${message.type}, ${message.id}, ${message.tenantId}, ${message.key ?? null}, ${json}::jsonb,
-        ${Buffer.byteLength(json)}, now() + make_interval(secs => ${delay / 1000})
-      from d
-      returning sequence`.execute(tx);
-    const row = inserted.rows[0];
-    if (row) return { id: message.id, sequence: Number(row.sequence), duplicate: false };
-    const existing = await sql<{ sequence: string }>`
-      select sequence from bus_messages where topic = ${message.type} and id = ${message.id}
-      order by sequence desc limit 1`.execute(tx);
-    return { id: message.id, sequence: Number(existing.rows[0]?.sequence ?? 0), duplicate: true };
-  });
+  // One statement, so one round-trip: it is its own transaction, and the lock CTE is scanned
+  // before the dedup insert, so the lock is held from before the sequence is drawn until commit.
+  const inserted = await sql<{ sequence: string }>`
+    with l as (select pg_advisory_xact_lock(hashtext(${`bus:${message.type}`})) as locked),
+    d as (
+      insert into bus_dedup (topic, id) select ${message.type}, ${message.id} from l
+      on conflict do nothing returning id
+    )
+    insert into bus_messages (topic, id, tenant_id, key, envelope, bytes, visible_at)
+    select ${message.type}, ${message.id}, ${message.tenantId}, ${message.key ?? null}, ${json}::jsonb,
+      ${Buffer.byteLength(json)}, now() + make_interval(secs => ${delay / 1000})
+    from d
+    returning sequence`.execute(db);
+  const row = inserted.rows[0];
+  if (row) return { id: message.id, sequence: Number(row.sequence), duplicate: false };
+  const existing = await sql<{ sequence: string }>`
+    select sequence from bus_messages where topic = ${message.type} and id = ${message.id}
+    order by sequence desc limit 1`.execute(db);
+  return { id: message.id, sequence: Number(existing.rows[0]?.sequence ?? 0), duplicate: true };
 }

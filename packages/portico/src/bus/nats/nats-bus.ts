@@ -82,7 +82,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<BusPort> 
     names: names(options.prefix ?? 'portico'),
     options: settings,
     ensureTopic(topic) {
-      if (!isTopic(topic)) return Promise.reject(new BusNatsError('BUS_TOPIC_INVALID', `invalid topic "${topic}"`));
+      if (!isTopic(topic)) return Promise.reject(new BusError('BUS_INPUT_INVALID', `invalid topic "${topic}"`));
       let ready = streams.get(topic);
       if (!ready) {
         const config = { ...topicStreamConfig(context, topic), name: context.names.stream(topic) };
@@ -111,7 +111,7 @@ class NatsBus implements BusPort {
   }
 
   async publish<T>(input: PublishInput<T>): Promise<PublishReceipt> {
-    if (!isTopic(input.type)) throw new BusNatsError('BUS_TOPIC_INVALID', `invalid topic "${input.type}"`);
+    if (!isTopic(input.type)) throw new BusError('BUS_INPUT_INVALID', `invalid topic "${input.type}"`);
     const message: BusMessage<T> = {
       id: input.id ?? randomUUID(),
       type: input.type,

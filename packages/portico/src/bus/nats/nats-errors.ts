@@ -2,7 +2,6 @@
 export const BUS_NATS_ERROR_CODES = [
   'BUS_NATS_UNAVAILABLE',
   'BUS_NATS_PUBLISH_FAILED',
-  'BUS_TOPIC_INVALID',
   'BUS_DELIVERY_UNKNOWN',
 ] as const;
 export type BusNatsErrorCode = (typeof BUS_NATS_ERROR_CODES)[number];

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BusMetrics } from '../packages/portico/src/bus/bus-metrics.js';
 import { EmbeddedBus } from '../packages/portico/src/bus/embedded/embedded-bus.js';
 import { openStore } from '../packages/portico/src/store/index.js';
 import { busContract, drain } from './bus/contract.js';
@@ -73,4 +75,29 @@ describe('embedded bus on PostgreSQL: a member SIGKILLed mid-batch', () => {
       await store.close();
     }
   }, 60_000);
+});
+
+describe('embedded bus metrics', () => {
+  it('counts published, delivered, acked, dead per topic and group, and the lag gauge', async () => {
+    const registry = new Registry();
+    const store = await freshStore('pglite');
+    const bus = new EmbeddedBus(store.db, { retention, sweepMs: 0, metrics: new BusMetrics(registry) });
+    try {
+      const c = await bus.consumer('m.t', { group: 'g', maxDeliver: 1 });
+      for (let i = 0; i < 3; i++) await bus.publish({ type: 'm.t', data: i });
+      const [a, b] = await c.fetch(2, 1000);
+      await c.ack(a?.token ?? '');
+      await c.nack(b?.token ?? '', { error: 'boom' });
+      await bus.topics();
+      const text = await registry.metrics();
+      expect(text).toContain('portico_bus_published_total{topic="m.t"} 3');
+      expect(text).toContain('portico_bus_deliveries_total{topic="m.t",group="g",outcome="delivered"} 2');
+      expect(text).toContain('portico_bus_deliveries_total{topic="m.t",group="g",outcome="acked"} 1');
+      expect(text).toContain('portico_bus_deliveries_total{topic="m.t",group="g",outcome="dead"} 1');
+      expect(text).toContain('portico_bus_lag{topic="m.t",group="g"} 1');
+    } finally {
+      await bus.close();
+      await store.close();
+    }
+  });
 });

@@ -201,6 +201,17 @@ export function busContract(name: string, makeBus: () => Promise<BusUnderTest>):
       expect(await fresh.fetch(5, 100)).toEqual([]);
     });
 
+    it('a new group can start from a time: it gets what was published since', async () => {
+      const tp = topic();
+      await t.bus.publish({ type: tp, data: 'before' });
+      await new Promise((r) => setTimeout(r, 50));
+      const since = new Date().toISOString();
+      await new Promise((r) => setTimeout(r, 50));
+      await t.bus.publish({ type: tp, data: 'after' });
+      const c = await t.bus.consumer(tp, { group: 'g', start: { kind: 'time', time: since } });
+      expect((await drain(c, 2, 800)).map((d) => d.message.data)).toEqual(['after']);
+    });
+
     it('tenants filter: a group limited to tenants gets only theirs', async () => {
       const tp = topic();
       const c = await t.bus.consumer(tp, { group: 'g', tenants: ['a'] });

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ERROR_CODES } from '@portico/sdk';
 import { describe, expect, it } from 'vitest';
 import { BUS_ERROR_CODES } from '../packages/portico/src/bus/errors.js';
+import { BUS_NATS_ERROR_CODES } from '../packages/portico/src/bus/nats/nats-errors.js';
 import { ConfigSchema, ENV_OVERRIDES } from '../packages/portico/src/config/schema.js';
 import { STORE_KEY_ERROR_CODES } from '../packages/portico/src/store/secrets/key-errors.js';
 
@@ -30,7 +31,12 @@ describe('documentation', () => {
         .map((line) => line.slice(3).trim()),
     );
     // The envelope's codes and the start-up codes of the store's keys.
-    const codes = [...Object.keys(ERROR_CODES), ...Object.keys(STORE_KEY_ERROR_CODES), ...Object.keys(BUS_ERROR_CODES)];
+    const codes = [
+      ...Object.keys(ERROR_CODES),
+      ...Object.keys(STORE_KEY_ERROR_CODES),
+      ...Object.keys(BUS_ERROR_CODES),
+      ...BUS_NATS_ERROR_CODES,
+    ];
     const missing = codes.filter((code) => !headings.has(`\`${code}\``));
     expect(missing).toEqual([]);
   });

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { NatsBusSchema } from './bus-nats-schema.js';
 
 /** The bus adapters a config may name (docs/bus.md). */
 export const BUS_ADAPTERS = ['embedded', 'nats'] as const;
@@ -34,6 +35,8 @@ export const BusSchema = Type.Object(
     pollMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 200 }),
     /** Embedded: how often the retention sweeper runs. */
     sweepMs: Type.Integer({ minimum: 1000, default: 30_000 }),
+    /** NATS adapter: names, credentials and bounds (docs/bus.md, "NATS JetStream adapter"). */
+    nats: NatsBusSchema,
     /** Upper bound of one fetch, whatever a consumer asks (bounded prefetch). */
     maxFetch: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
   },

@@ -79,6 +79,7 @@ const DEFAULTS: PorticoConfig = {
     topics: {},
     pollMs: 200,
     sweepMs: 30_000,
+    nats: { prefix: 'portico', token: '', user: '', pass: '', maxAckPending: 1000, requestTimeoutMs: 5000 },
     maxFetch: 1000,
   },
 };

@@ -23,6 +23,7 @@ import type { RunningIdentity } from './identity/start-identity.js';
 import { createLogger } from './logger.js';
 import { createAccessLog } from './observability/access-log.js';
 import { PorticoMetrics } from './observability/metrics.js';
+import { startRealtime } from './realtime/start-realtime.js';
 import { HttpRegistry } from './registry/http-registry.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import type { RegistryPort } from './registry/registry-port.js';
@@ -245,6 +246,8 @@ async function createGatewayPart(
   // An open breaker is one service failing: the gateway itself still works.
   health.addCheck('breakers', () => (anyBreakerOpen(table) ? 'degraded' : 'healthy'));
   health.addReadiness(() => table.synced);
+  // The hub on the public port (docs/realtime.md); fed from the bus once the platform has one.
+  const realtime = await startRealtime(config.realtime, identityView, logger);
   const gateway = createGateway({
     table,
     health,
@@ -263,6 +266,7 @@ async function createGatewayPart(
     ...(tracing ? { tracer: tracing.requests } : {}),
     metrics: gatewayMetrics,
     ...(accessLog ? { accessLog } : {}),
+    upgrade: realtime.upgrade,
   });
   // Gives back what the start-up sync or a registry burst grew once it stops (see startIdleCollector).
   const idleCollector = startIdleCollector({
@@ -278,6 +282,7 @@ async function createGatewayPart(
       requestsSettled: gateway.requestsSettled,
       inFlight: gateway.inFlight,
       async close(graceMs) {
+        await realtime.close();
         await gateway.close(graceMs);
         idleCollector.stop();
         watch.close();

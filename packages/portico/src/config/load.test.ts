@@ -70,6 +70,18 @@ const DEFAULTS: PorticoConfig = {
     secretKey: '',
   },
   tracing: { enabled: false, exporter: 'otlp', endpoint: '', serviceName: 'portico', sampleRatio: 1 },
+  realtime: {
+    enabled: true,
+    path: '/ws',
+    authDeadlineMs: 5000,
+    maxBufferedBytes: 1048576,
+    historySize: 100,
+    pingIntervalMs: 30000,
+    maxChannelsPerSocket: 100,
+    reauthGraceMs: 10000,
+    subscribePermission: '',
+    topic: 'realtime.publish',
+  },
 };
 
 let root: string;

@@ -4,6 +4,7 @@ import { headerPatterns } from '../gateway/policies/identity-headers.js';
 import { DEFAULT_STRIPPED_HEADERS } from '../gateway/stripped-headers.js';
 import { IDENTITY_ENV_OVERRIDES, IdentitySchema, StoreSchema } from './identity-schema.js';
 import { RATE_LIMIT_ENV_OVERRIDES, RateLimitSchema } from './rate-limit-schema.js';
+import { REALTIME_ENV_OVERRIDES, RealtimeSchema } from './realtime-schema.js';
 import { GatewayResilience, ServiceOverrides } from './resilience-schema.js';
 import { TRACING_ENV_OVERRIDES, TracingSchema } from './tracing-schema.js';
 
@@ -91,6 +92,7 @@ export const ConfigSchema = Type.Object(
     store: StoreSchema,
     identity: IdentitySchema,
     tracing: TracingSchema,
+    realtime: RealtimeSchema,
   },
   { additionalProperties: false },
 );
@@ -103,6 +105,7 @@ export const ENV_OVERRIDES: Record<string, readonly string[]> = {
   ...IDENTITY_ENV_OVERRIDES,
   ...TRACING_ENV_OVERRIDES,
   ...RATE_LIMIT_ENV_OVERRIDES,
+  ...REALTIME_ENV_OVERRIDES,
   PORTICO_HOST: ['host'],
   PORTICO_PUBLIC_PORT: ['publicPort'],
   PORTICO_ADMIN_HOST: ['adminHost'],

@@ -30,6 +30,10 @@ export const RealtimeSchema = Type.Object(
 /** Environment variables of `realtime`, by the key's path. */
 export const REALTIME_ENV_OVERRIDES: Record<string, readonly string[]> = {
   PORTICO_REALTIME_ENABLED: ['realtime', 'enabled'],
+  PORTICO_REALTIME_AUTH_DEADLINE_MS: ['realtime', 'authDeadlineMs'],
+  PORTICO_REALTIME_MAX_BUFFERED_BYTES: ['realtime', 'maxBufferedBytes'],
+  PORTICO_REALTIME_HISTORY_SIZE: ['realtime', 'historySize'],
+  PORTICO_REALTIME_PING_INTERVAL_MS: ['realtime', 'pingIntervalMs'],
 };
 
 export type RealtimeConfig = Static<typeof RealtimeSchema>;

@@ -58,6 +58,10 @@ export async function verifySocketCredential(
 function expiryOf(jwt: string): number | undefined {
   const payload = jwt.split('.')[1];
   if (payload === undefined) return undefined;
-  const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
-  return typeof exp === 'number' ? exp * 1000 : undefined;
+  try {
+    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }

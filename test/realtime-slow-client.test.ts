@@ -36,7 +36,11 @@ describe('slow realtime client', () => {
     for (let start = 0; start < OTHERS; start += 100) {
       const batch = [];
       for (let i = start; i < start + 100; i++) {
-        batch.push(open(`${h.url}?token=acme.u${i}`, (t) => t.includes('"message"') && received[i]++));
+        batch.push(
+          open(`${h.url}?token=acme.u${i}`, (t) => {
+            if (t.includes('"message"')) received[i] = (received[i] ?? 0) + 1;
+          }),
+        );
       }
       sockets.push(...(await Promise.all(batch)));
     }

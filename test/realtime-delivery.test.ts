@@ -102,3 +102,45 @@ describe('realtime delivery (fake bus)', () => {
     expect(await other.closed).toBe(4403);
   });
 });
+
+describe('@portico/sdk/realtime client (fake bus)', () => {
+  it('reconnects with jittered backoff and resumes from the last id it delivered', async () => {
+    const { connectRealtime } = await import('@portico/sdk/realtime');
+    const h = await startHarness();
+    // `ws` as the WebSocket class (Node 20 has no global one); kept to cut the connection below.
+    const sockets: WebSocket[] = [];
+    class Recorded extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        sockets.push(this);
+      }
+    }
+    const got: unknown[] = [];
+    const rt = connectRealtime({
+      url: h.url,
+      token: 'acme.sdk',
+      WebSocket: Recorded as never,
+      backoff: { initialMs: 50, maxMs: 200 },
+    });
+    rt.subscribe('attendance', (m) => got.push(m.data));
+    const until = async (test: () => boolean) => {
+      const end = Date.now() + 5_000;
+      while (!test()) {
+        if (Date.now() > end) throw new Error(`timed out; got ${JSON.stringify(got)}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    await until(() => h.realtime.hub.stats().channels.some((c) => c.subscribers === 1));
+    await publish(h, 'acme', 'attendance', 1);
+    await until(() => got.length === 1);
+    sockets[0]?.terminate();
+    await until(() => h.realtime.hub.stats().channels.every((c) => c.subscribers === 0));
+    await publish(h, 'acme', 'attendance', 2);
+    await publish(h, 'acme', 'attendance', 3);
+    await until(() => got.length === 3);
+    expect(got).toEqual([1, 2, 3]);
+    expect(sockets.length).toBe(2);
+    rt.close();
+    await h.close();
+  });
+});

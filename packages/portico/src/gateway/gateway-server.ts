@@ -24,6 +24,7 @@ import { routeTarget } from './http1/request-target.js';
 import { type ChainOutcome, type PolicyChain, PolicyExchange, runChain } from './policies/index.js';
 import { type ExchangeContext, ProxyExchange } from './proxy-exchange.js';
 import type { RoutingTable, ServiceRoute } from './routing-table.js';
+import { proxyWebSocket } from './websocket-proxy/websocket-proxy.js';
 
 /**
  * A handler the public port serves besides the proxy, e.g. identity's `/auth/*` and
@@ -269,6 +270,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   );
   fallback.on('clientError', refuseInOrder);
   fallback.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = req.url ?? '/';
+    if (!closing && url.startsWith(API_PREFIX)) {
+      const end = url.slice(API_PREFIX.length).search(/[/?]/);
+      const service = end === -1 ? url.slice(API_PREFIX.length) : url.slice(API_PREFIX.length, API_PREFIX.length + end);
+      proxyWebSocket(req, socket, head, service, restOf(url), table, options.logger);
+      return;
+    }
     if (closing || options.upgrade?.(req, socket, head) !== true) refuseUpgrade(socket, 'NOT_FOUND', req.url);
   });
   const own = new Http1Server({

@@ -10,6 +10,9 @@ import { channelFor } from './channel-name.js';
 import { CLOSE_CODES } from './close-codes.js';
 import { connectCredential, type SocketIdentity, verifySocketCredential } from './socket-auth.js';
 
+/** How long a cut-off slow client has to read up to its 4008 close frame before it is terminated. */
+const SLOW_CLOSE_GRACE_MS = 5_000;
+
 /** What a hub socket carries besides the socket itself. */
 interface Client {
   ws: WebSocket;
@@ -233,8 +236,9 @@ export class RealtimeHub {
       this.#slow++;
       this.#forget(client);
       ws.close(CLOSE_CODES.SLOW_CLIENT, 'slow client: too much unsent data');
-      // The close frame waits behind the unsent data: a client that stopped reading never sees it.
-      setTimeout(() => ws.terminate(), 1_000).unref();
+      // The close frame waits behind the unsent data: a client that reads again within the grace
+      // sees 4008, one that stopped for good is terminated (1006). Nothing more is queued meanwhile.
+      setTimeout(() => ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
       return;
     }
     ws.send(frame);

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo, Server } from 'node:net';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { BusPort } from '@portico/sdk';
 import type { Logger } from 'pino';
 import type { AdminPort } from './admin/admin-port.js';
 import type { PorticoConfig } from './config/schema.js';
@@ -23,6 +24,7 @@ import type { RunningIdentity } from './identity/start-identity.js';
 import { createLogger } from './logger.js';
 import { createAccessLog } from './observability/access-log.js';
 import { PorticoMetrics } from './observability/metrics.js';
+import { startRealtime } from './realtime/start-realtime.js';
 import { HttpRegistry } from './registry/http-registry.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import { RegistrationAuth } from './registry/registration-auth.js';
@@ -93,7 +95,7 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
   const gatewayPart =
     role === 'registry'
       ? undefined
-      : await createGatewayPart(config, registry, health, logger, mounts, identityPort, tracing, metrics);
+      : await createGatewayPart(config, registry, health, logger, mounts, identityPort, tracing, metrics, bus?.bus);
   const gateway = gatewayPart?.gateway;
   const adminServes = {
     logger,
@@ -215,6 +217,7 @@ async function createGatewayPart(
   identityPort: IdentityPort | undefined,
   tracing: Tracing | undefined,
   metrics: PorticoMetrics,
+  bus: BusPort | undefined,
 ): Promise<{ gateway: Gateway; table: RoutingTable; routes: DeclaredRouteSet }> {
   // A gateway-only process without `clusterSecret` has no identity: its policies then refuse
   // every path that needs a credential (503) rather than let it through.
@@ -257,6 +260,8 @@ async function createGatewayPart(
   // An open breaker is one service failing: the gateway itself still works.
   health.addCheck('breakers', () => (anyBreakerOpen(table) ? 'degraded' : 'healthy'));
   health.addReadiness(() => table.synced);
+  // The hub on the public port (docs/realtime.md), fed from the bus where this process holds one.
+  const realtime = await startRealtime(config.realtime, identityView, logger, bus);
   const gateway = createGateway({
     table,
     health,
@@ -275,6 +280,7 @@ async function createGatewayPart(
     ...(tracing ? { tracer: tracing.requests } : {}),
     metrics: gatewayMetrics,
     ...(accessLog ? { accessLog } : {}),
+    upgrade: realtime.upgrade,
   });
   // Gives back what the start-up sync or a registry burst grew once it stops (see startIdleCollector).
   const idleCollector = startIdleCollector({
@@ -290,6 +296,7 @@ async function createGatewayPart(
       requestsSettled: gateway.requestsSettled,
       inFlight: gateway.inFlight,
       async close(graceMs) {
+        await realtime.close();
         await gateway.close(graceMs);
         idleCollector.stop();
         watch.close();

@@ -82,6 +82,18 @@ const DEFAULTS: PorticoConfig = {
     nats: { prefix: 'portico', token: '', user: '', pass: '', maxAckPending: 1000, requestTimeoutMs: 5000 },
     maxFetch: 1000,
   },
+  realtime: {
+    enabled: true,
+    path: '/ws',
+    authDeadlineMs: 5000,
+    maxBufferedBytes: 1048576,
+    historySize: 100,
+    pingIntervalMs: 30000,
+    maxChannelsPerSocket: 100,
+    reauthGraceMs: 10000,
+    subscribePermission: '',
+    topic: 'realtime.publish',
+  },
 };
 
 let root: string;
@@ -227,6 +239,11 @@ describe('loadConfig: where settings come from', () => {
     PORTICO_TRACING_EXPORTER: 'none',
     PORTICO_OTLP_ENDPOINT: 'http://collector.internal:4318/v1/traces',
     PORTICO_TRACING_SAMPLE_RATIO: 0.25,
+    PORTICO_REALTIME_ENABLED: false,
+    PORTICO_REALTIME_AUTH_DEADLINE_MS: 2500,
+    PORTICO_REALTIME_MAX_BUFFERED_BYTES: 65536,
+    PORTICO_REALTIME_HISTORY_SIZE: 10,
+    PORTICO_REALTIME_PING_INTERVAL_MS: 15000,
     OTEL_SERVICE_NAME: 'edge-gateway',
   };
 

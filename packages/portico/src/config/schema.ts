@@ -6,6 +6,7 @@ import { BusSchema } from './bus-schema.js';
 import { ConsoleSchema } from './console-schema.js';
 import { IDENTITY_ENV_OVERRIDES, IdentitySchema, StoreSchema } from './identity-schema.js';
 import { RATE_LIMIT_ENV_OVERRIDES, RateLimitSchema } from './rate-limit-schema.js';
+import { REALTIME_ENV_OVERRIDES, RealtimeSchema } from './realtime-schema.js';
 import { REGISTRY_ENV_OVERRIDES, RegistrySchema } from './registry-schema.js';
 import { GatewayResilience, ServiceOverrides } from './resilience-schema.js';
 import { TRACING_ENV_OVERRIDES, TracingSchema } from './tracing-schema.js';
@@ -89,6 +90,7 @@ export const ConfigSchema = Type.Object(
     tracing: TracingSchema,
     console: ConsoleSchema,
     bus: BusSchema,
+    realtime: RealtimeSchema,
   },
   { additionalProperties: false },
 );
@@ -102,6 +104,7 @@ export const ENV_OVERRIDES: Record<string, readonly string[]> = {
   ...TRACING_ENV_OVERRIDES,
   ...RATE_LIMIT_ENV_OVERRIDES,
   ...REGISTRY_ENV_OVERRIDES,
+  ...REALTIME_ENV_OVERRIDES,
   PORTICO_HOST: ['host'],
   PORTICO_PUBLIC_PORT: ['publicPort'],
   PORTICO_ADMIN_HOST: ['adminHost'],

@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Server } from 'node:net';
-import { pathOf } from '@portico/sdk';
+import type { Duplex } from 'node:stream';
+import { PorticoError, pathOf } from '@portico/sdk';
 import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way';
 import type { Logger } from 'pino';
 import type { PlatformHealth } from '../health/platform-health.js';
-import { sendError, setHeaders } from '../http/envelope-response.js';
+import { errorEnvelopeText, sendError, setHeaders } from '../http/envelope-response.js';
 import type { GatewayRequest, GatewayResponse } from '../http/gateway-message.js';
 import { ObservedResponse, type ResponseRecord } from '../http/observed-response.js';
 import { requestIdFrom } from '../http/request-id.js';
@@ -22,6 +24,7 @@ import { routeTarget } from './http1/request-target.js';
 import { type ChainOutcome, type PolicyChain, PolicyExchange, runChain } from './policies/index.js';
 import { type ExchangeContext, ProxyExchange } from './proxy-exchange.js';
 import type { RoutingTable, ServiceRoute } from './routing-table.js';
+import { proxyWebSocket } from './websocket-proxy/websocket-proxy.js';
 
 /**
  * A handler the public port serves besides the proxy, e.g. identity's `/auth/*` and
@@ -50,7 +53,15 @@ export interface GatewayOptions {
   metrics?: GatewayMetrics;
   /** One line per request; absent when access logging is off. */
   accessLog?: AccessLog;
+  /**
+   * Takes `Upgrade` requests (the realtime hub, the WebSocket proxy): true when one of them took
+   * the socket. Absent, or false, the upgrade answers a 404 envelope. Never on the request path.
+   */
+  upgrade?: UpgradeHandler;
 }
+
+/** Takes an upgrade request and its socket; false when it is not for this handler. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
 /**
  * The data plane: a server that routes `/api/{service}/...` to live instances — the gateway's own
@@ -258,6 +269,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   );
   fallback.on('clientError', refuseInOrder);
+  fallback.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = req.url ?? '/';
+    if (!closing && url.startsWith(API_PREFIX)) {
+      const end = url.slice(API_PREFIX.length).search(/[/?]/);
+      const service = end === -1 ? url.slice(API_PREFIX.length) : url.slice(API_PREFIX.length, API_PREFIX.length + end);
+      proxyWebSocket(req, socket, head, service, restOf(url), table, options.logger);
+      return;
+    }
+    if (closing || options.upgrade?.(req, socket, head) !== true) refuseUpgrade(socket, 'NOT_FOUND', req.url);
+  });
   const own = new Http1Server({
     maxHeaderBytes: options.maxHeaderBytes,
     keepAliveTimeoutSeconds: KEEP_ALIVE_SECONDS,
@@ -318,6 +339,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       own.closeAll();
     },
   };
+}
+
+/** An upgrade nobody took: a 404 envelope on the raw socket, then close (no switch of protocols). */
+function refuseUpgrade(socket: Duplex, code: 'NOT_FOUND', url: string | undefined): void {
+  const error = new PorticoError(code, `no WebSocket endpoint at ${pathOf(url ?? '/')}`);
+  const body = errorEnvelopeText(error, randomUUID());
+  socket.end(
+    `HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** A path no route takes, on either server: the access line names the request, not the path. */

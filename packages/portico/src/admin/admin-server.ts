@@ -1,7 +1,9 @@
 import { Transform } from 'node:stream';
+import type { BusPort } from '@portico/sdk';
 import { fail, ok, PorticoError } from '@portico/sdk';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { busPublishRoute } from '../bus/http/publish-route.js';
 import { type ConsoleOptions, mountConsole } from '../console/mount-console.js';
 import { declaredRouteRoutes } from '../gateway/declared-routes/admin-routes.js';
 import type { DeclaredRouteSet } from '../gateway/declared-routes/declared-route-set.js';
@@ -48,6 +50,8 @@ export interface AdminServerOptions {
   publicDocument?: () => unknown;
   /** The web console at /console (docs/console.md); absent = not served. */
   console?: ConsoleOptions;
+  /** The bus services publish to at /v1/bus (docs/bus.md); needs `identity` to check callers. */
+  bus?: BusPort;
 }
 
 /**
@@ -123,6 +127,9 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
   }
   if (options.identity) await app.register(identityAdminRoutes, { identity: options.identity });
   if (options.identityWatch) await app.register(identityWatchRoutes, options.identityWatch);
+  if (options.bus && options.identity) {
+    await app.register(busPublishRoute, { bus: options.bus, identity: options.identity });
+  }
   return app;
 }
 

@@ -7,7 +7,8 @@ set -euo pipefail
 # openssl: a throw-away certificate for the https test of the internal HTTP client.
 # nats-server: the bus's NATS JetStream adapter and its contract suite (test/bus-*.test.ts).
 # chromium: the console's browser tests, driven by playwright-core (test/console-*.test.ts).
-PACKAGES=(redis-server openssl nats-server chromium)
+# fonts-wqy-microhei: a CJK font, so the console's Chinese screenshots show text, not boxes.
+PACKAGES=(redis-server openssl nats-server chromium fonts-wqy-microhei)
 if ((${#PACKAGES[@]} == 0)); then exit 0; fi
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -128,7 +128,9 @@ async function run(contender) {
   rounds.set(contender.name, list);
   try {
     await contender.open();
-    list.push(await measure(contender, OPTIONS));
+    const result = await measure(contender, OPTIONS);
+    if (result.timedOut) process.exitCode = 1;
+    list.push(result);
   } catch (error) {
     list.push({ name: contender.name, error: error.message.split('\n')[0] });
     process.exitCode = 1;

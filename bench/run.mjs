@@ -2,9 +2,12 @@
 // Installs the tools, builds, picks the upstream and the load generator by measuring them,
 // runs interleaved throughput and fixed-rate rounds, then the registry at scale, and writes
 // bench/RESULTS.md. See bench/README.md for what each number means.
-// Usage: node bench/run.mjs [--quick] [--skip-build]
+// Usage: node bench/run.mjs [--quick] [--skip-build] [--bus]
 //   --quick       1 round of short runs and 1,000 services: a smoke test, not a result
 //   --skip-build  use packages/*/dist as they are
+//   --bus         also the bus bench (bench/bus.mjs: NATS adapter vs raw JetStream, embedded
+//                 adapter vs pg-boss on one PostgreSQL), ~70 s more; off by default because the
+//                 suite alone takes 446–470 s of its 9.5-minute watchdog
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CONTENDERS } from './lib/contenders.mjs';
@@ -30,6 +33,7 @@ import { startFastestUpstream } from './lib/upstream.mjs';
 
 const quick = process.argv.includes('--quick');
 const skipBuild = process.argv.includes('--skip-build');
+const withBus = process.argv.includes('--bus');
 const SETTINGS = {
   rounds: quick ? 1 : 3,
   connections: 50,
@@ -160,6 +164,8 @@ async function main() {
     process.exitCode = 1;
   }
 
+  const bus = withBus ? await busBench() : undefined;
+
   const throughput = summarizeThroughput(contenders);
   const fixedRate = summarizeFixedRate(contenders);
   const tables = {
@@ -189,10 +195,45 @@ async function main() {
       loadAverageAtEnd: loadAverage(),
       quietGate,
       wallSeconds,
+      bus,
       fixedRateClient: active.find((c) => c.fixedRate.length > 0)?.fixedRate[0],
     }),
   );
   log(`[${elapsed()}] wrote ${RESULTS}`);
+}
+
+/**
+ * bench/bus.mjs in its own process (it starts and stops its nats-server and PostgreSQL, and has
+ * its own 170 s watchdog); its markdown table and ratios go into RESULTS.md. A failure is
+ * reported there, not fatal to the gateway figures.
+ */
+async function busBench() {
+  log(`[${elapsed()}] bus: bench/bus.mjs${quick ? ' 1000 100 (1 round)' : ''}`);
+  const args = [`${ROOT}bench/bus.mjs`, ...(quick ? ['1000', '100', '--no-pglite'] : [])];
+  const env = quick ? { ...process.env, BENCH_BUS_ROUNDS: '1' } : process.env;
+  try {
+    const { stdout } = await runToCompletion('bus', process.execPath, args, { timeoutMs: 200_000, env });
+    const lines = stdout.trim().split('\n');
+    const settings = lines.find((l) => l.startsWith('bench/bus:')) ?? '';
+    const table = lines.slice(lines.findIndex((l) => l.startsWith('| contender'))).join('\n');
+    log(`\n${table}\n`);
+    return { settings, table };
+  } catch (error) {
+    log(`  bus bench failed: ${error.message.split('\n')[0]}`);
+    process.exitCode = 1;
+    return { error: error.message.split('\n').slice(0, 5).join(' ') };
+  }
+}
+
+function busSection(bus) {
+  if (!bus) return '';
+  if (bus.error) return `\n## Bus (bench/bus.mjs)\n\n**The bus bench failed**: ${bus.error}\n`;
+  return `\n## Bus (bench/bus.mjs)
+
+\`${bus.settings}\`. What the columns mean: the header of bench/bus.mjs and README.md, "Bus".
+
+${bus.table}
+`;
 }
 
 /**
@@ -300,5 +341,5 @@ ${r.tables.targets}
 req/s, and in brackets the share of the proxy core other processes used meanwhile (for the direct row: the share of core 1 they used, which that run does not need).
 
 ${roundsTable(r.throughput.rows)}
-`;
+${busSection(r.bus)}`;
 }

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { adminCreator, signIn } from './support/admin.js';
+import { adminCreator, signIn, tenantUser } from './support/admin.js';
 import { postJson } from './support/http.js';
 import { type PorticoProc, startPortico } from './support/processes.js';
 
@@ -49,16 +49,7 @@ describe('realtime through the bus', () => {
     wsUrl = `${portico.publicUrl.replace('http', 'ws')}/ws`;
     admin = await signIn(portico, 'platform', 'admin', PASSWORD);
     const create = adminCreator(portico, admin);
-    for (const tenant of ['acme', 'globex']) {
-      await create('/tenants', { name: tenant, displayName: tenant, enabledServices: [] });
-      await create(`/tenants/${tenant}/users`, { username: 'u', password: 'user-password-1' });
-      const login = await postJson(`${portico.publicUrl}/auth/login`, {
-        tenant,
-        username: 'u',
-        password: 'user-password-1',
-      });
-      tokens[tenant] = login.body.data.accessToken;
-    }
+    for (const tenant of ['acme', 'globex']) tokens[tenant] = await tenantUser(portico, create, tenant);
   }, 90_000);
   afterAll(async () => {
     await portico?.stop();

@@ -1,13 +1,12 @@
 /**
  * The realtime hub on a real Portico process, with real `ws` clients: credentials from the
  * identity admin API, forged tokens from jose. Delivery through the bus is in
- * packages/portico/src/realtime/realtime-hub.test.ts until the platform has a bus adapter.
+ * test/realtime-bus.test.ts (real embedded bus) and test/realtime-delivery.test.ts (fake bus).
  */
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { adminCreator, signIn } from './support/admin.js';
-import { postJson } from './support/http.js';
+import { adminCreator, signIn, tenantUser } from './support/admin.js';
 import { type PorticoProc, startPortico } from './support/processes.js';
 
 const PASSWORD = 'realtime-hub-admin-password';
@@ -52,16 +51,7 @@ describe('realtime hub', () => {
     wsUrl = `${portico.publicUrl.replace('http', 'ws')}/ws`;
     const admin = await signIn(portico, 'platform', 'admin', PASSWORD);
     const create = adminCreator(portico, admin);
-    for (const tenant of ['acme', 'globex']) {
-      await create('/tenants', { name: tenant, displayName: tenant, enabledServices: [] });
-      await create(`/tenants/${tenant}/users`, { username: 'u', password: 'user-password-1' });
-      const login = await postJson(`${portico.publicUrl}/auth/login`, {
-        tenant,
-        username: 'u',
-        password: 'user-password-1',
-      });
-      tokens[tenant] = login.body.data.accessToken;
-    }
+    for (const tenant of ['acme', 'globex']) tokens[tenant] = await tenantUser(portico, create, tenant);
     apiKey = (await create('/tenants/acme/api-keys', { name: 'k' })).key;
   }, 90_000);
   afterAll(async () => {

@@ -44,3 +44,21 @@ export function adminCreator(portico: PorticoProc, token: string): (path: string
     return reply.body.data;
   };
 }
+
+/**
+ * Creates `tenant` (no services) with one user `u` and returns that user's access token.
+ *
+ * @example
+ * ```ts
+ * const acmeToken = await tenantUser(portico, adminCreator(portico, admin), 'acme');
+ * ```
+ */
+export async function tenantUser(
+  portico: PorticoProc,
+  create: (path: string, body: unknown) => Promise<Json>,
+  tenant: string,
+): Promise<string> {
+  await create('/tenants', { name: tenant, displayName: tenant, enabledServices: [] });
+  await create(`/tenants/${tenant}/users`, { username: 'u', password: 'user-password-1' });
+  return signIn(portico, tenant, 'u', 'user-password-1');
+}

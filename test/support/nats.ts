@@ -5,10 +5,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closedPort } from './bad-upstreams.js';
+import { waitForAnswer } from './tcp-probe.js';
 
 const BINARY = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 
@@ -114,7 +114,7 @@ async function launch(port: number, storeDir: string): Promise<ChildProcess> {
   });
   failed.catch(() => {});
   try {
-    await Promise.race([waitForInfo(port, 15_000), failed]);
+    await Promise.race([waitForAnswer(port, { answer: 'INFO', name: 'nats-server' }, 15_000), failed]);
     // JetStream is ready once the server logs it; the INFO line alone comes a little earlier.
     await Promise.race([waitForLog(output, 'Server is ready', 15_000), failed]);
   } catch (error) {
@@ -131,27 +131,4 @@ async function waitForLog(output: string[], text: string, timeoutMs: number): Pr
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`nats-server did not log "${text}" within ${timeoutMs} ms:\n${output.join('')}`);
-}
-
-/** Resolves once something on `port` greets with the NATS `INFO` line. */
-async function waitForInfo(port: number, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await greets(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`nats-server on port ${port} did not answer within ${timeoutMs} ms`);
-}
-
-function greets(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('data', (data) => done(data.toString().startsWith('INFO')));
-  });
 }

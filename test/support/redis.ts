@@ -3,8 +3,8 @@
  * process on an ephemeral loopback port, without persistence, and stopped by its own PID.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { closedPort } from './bad-upstreams.js';
+import { waitForAnswer } from './tcp-probe.js';
 
 /** A running redis-server. */
 export interface RedisServer {
@@ -70,7 +70,10 @@ async function launch(port: number): Promise<RedisServer> {
     exited.then(() => reject(new Error(`redis-server exited at start:\n${output.join('')}`)));
   });
   failed.catch(() => {});
-  await Promise.race([waitForPing(port, 10_000), failed]);
+  await Promise.race([
+    waitForAnswer(port, { hello: 'PING\r\n', answer: '+PONG', name: 'redis-server' }, 10_000),
+    failed,
+  ]);
   const pid = child.pid as number;
   return {
     port,
@@ -81,28 +84,4 @@ async function launch(port: number): Promise<RedisServer> {
       await exited;
     },
   };
-}
-
-/** Resolves once something on `port` answers a RESP PING with +PONG. */
-async function waitForPing(port: number, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await ping(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms`);
-}
-
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
 }

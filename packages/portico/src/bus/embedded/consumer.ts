@@ -2,14 +2,17 @@ import type { BusConsumer, Delivery, GroupOptions } from '@portico/sdk';
 import type { Kysely } from 'kysely';
 import { backoffDelay } from '../backoff.js';
 import { BusError } from '../errors.js';
+import type { AckBatcher } from './ack-batcher.js';
 import { claimDeliveries } from './claim.js';
 import { advanceGroup } from './group.js';
-import { ackDelivery, deadLetter, nackDelivery, releaseDeliveries } from './settle.js';
+import { deadLetter, nackDelivery, releaseDeliveries } from './settle.js';
 import type { Wakeup } from './wakeup.js';
 
 /** What a consumer needs of its bus. */
 export interface ConsumerContext {
   db: Kysely<unknown>;
+  /** Acks go through the bus's batcher: concurrent acks share one statement. */
+  acks: AckBatcher;
   wakeup: Wakeup;
   pollMs: number;
   maxFetch: number;
@@ -57,7 +60,7 @@ export class EmbeddedConsumer<T> implements BusConsumer<T> {
 
   async ack(token: string): Promise<void> {
     this.held.delete(token);
-    if (await ackDelivery(this.ctx.db, token)) this.ctx.onSettle?.(this.topic, this.options.group, 'acked', 1);
+    if (await this.ctx.acks.ack(token)) this.ctx.onSettle?.(this.topic, this.options.group, 'acked', 1);
   }
 
   async nack(token: string, options: { delayMs?: number; error?: string } = {}): Promise<void> {

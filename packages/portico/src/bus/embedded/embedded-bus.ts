@@ -13,6 +13,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../store/database.js';
 import type { BusMetrics } from '../bus-metrics.js';
 import { BusError } from '../errors.js';
+import { AckBatcher } from './ack-batcher.js';
 import { listDeadLetters, purgeDeadLetters, readTopic, redeliverDeadLetter, topicInfos } from './admin-queries.js';
 import { EmbeddedConsumer } from './consumer.js';
 import { ensureGroup } from './group.js';
@@ -45,6 +46,7 @@ export interface EmbeddedBusOptions {
 export class EmbeddedBus implements BusPort {
   private readonly db: Kysely<unknown>;
   private readonly wakeup = new Wakeup();
+  private readonly acks: AckBatcher;
   private readonly consumers = new Set<BusConsumer>();
   private readonly sweeper: NodeJS.Timeout | undefined;
   private closed = false;
@@ -54,6 +56,7 @@ export class EmbeddedBus implements BusPort {
     private readonly options: EmbeddedBusOptions,
   ) {
     this.db = db as unknown as Kysely<unknown>;
+    this.acks = new AckBatcher(this.db);
     const sweepMs = options.sweepMs ?? 30000;
     if (sweepMs > 0) {
       this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), sweepMs);
@@ -77,6 +80,7 @@ export class EmbeddedBus implements BusPort {
     const consumer = new EmbeddedConsumer<T>(
       {
         db: this.db,
+        acks: this.acks,
         wakeup: this.wakeup,
         pollMs: this.options.pollMs ?? 200,
         maxFetch: this.options.maxFetch ?? 1000,

@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 
-/** Acknowledges a delivery: it is done for its group. A stale token (re-claimed since) is a no-op. */
-export async function ackDelivery(db: Kysely<unknown>, token: string): Promise<boolean> {
-  const result = await sql`delete from bus_deliveries where token = ${token}`.execute(db);
-  return Number(result.numAffectedRows ?? 0) > 0;
-}
-
 /**
  * A failed delivery: back to the group after `delayMs`, unless it has had `maxDeliver`
  * deliveries, in which case it moves to the dead-letter stream with `error`. Returns what happened.

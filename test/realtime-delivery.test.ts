@@ -3,7 +3,7 @@
  * clients, with the FAKE bus and identity of test/fixtures/ws-hub-harness.ts (no bus adapter
  * on this branch yet).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { type Harness, startHarness } from './fixtures/ws-hub-harness.js';
 
@@ -104,6 +104,9 @@ describe('realtime delivery (fake bus)', () => {
 });
 
 describe('@portico/sdk/realtime client (fake bus)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
   it('reconnects with jittered backoff and resumes from the last id it delivered', async () => {
     const { connectRealtime } = await import('@portico/sdk/realtime');
     const h = await startHarness();
@@ -116,11 +119,14 @@ describe('@portico/sdk/realtime client (fake bus)', () => {
       }
     }
     const got: unknown[] = [];
+    // Full jitter at its top: the reconnect waits exactly initialMs, so the publishes below land
+    // while the client is away (a jitter near 0 reconnected before the test saw it go).
+    vi.spyOn(Math, 'random').mockReturnValue(0.999);
     const rt = connectRealtime({
       url: h.url,
       token: 'acme.sdk',
       WebSocket: Recorded as never,
-      backoff: { initialMs: 50, maxMs: 200 },
+      backoff: { initialMs: 1_000, maxMs: 1_000 },
     });
     rt.subscribe('attendance', (m) => got.push(m.data));
     const until = async (test: () => boolean) => {

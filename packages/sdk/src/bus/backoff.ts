@@ -15,5 +15,5 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}): num
   const max = options.maxMs ?? 60_000;
   const factor = options.factor ?? 2;
   const exponent = Math.max(0, attempt - 1);
-  return Math.min(max, Math.round(initial * factor ** exponent));
+  return Math.min(max, Math.max(0, Math.round(initial * factor ** exponent)));
 }

@@ -1,6 +1,5 @@
-import type { BusConsumer, Delivery, GroupOptions } from '@portico/sdk';
+import { type BusConsumer, backoffDelay, type Delivery, type GroupOptions } from '@portico/sdk';
 import type { Kysely } from 'kysely';
-import { backoffDelay } from '../backoff.js';
 import { BusError } from '../errors.js';
 import type { AckBatcher } from './ack-batcher.js';
 import { claimDeliveries } from './claim.js';

@@ -13,11 +13,12 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../store/database.js';
 import type { BusMetrics } from '../bus-metrics.js';
 import { BusError } from '../errors.js';
+import { checkTopic } from '../topic.js';
 import { AckBatcher } from './ack-batcher.js';
 import { listDeadLetters, purgeDeadLetters, readTopic, redeliverDeadLetter, topicInfos } from './admin-queries.js';
 import { EmbeddedConsumer } from './consumer.js';
 import { ensureGroup } from './group.js';
-import { checkTopic, publishMessage } from './publish.js';
+import { publishMessage } from './publish.js';
 import { type RetentionConfig, sweepOnce } from './sweeper.js';
 import { Wakeup } from './wakeup.js';
 

@@ -2,15 +2,7 @@ import type { PublishInput, PublishReceipt } from '@portico/sdk';
 import { type Kysely, sql } from 'kysely';
 import { completeEnvelope } from '../envelope.js';
 import { BusError } from '../errors.js';
-
-const TOPIC = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
-
-/** Refuses a topic name both adapters could not share (NATS subjects are dot-separated tokens). */
-export function checkTopic(topic: string): void {
-  if (typeof topic !== 'string' || topic.length > 200 || !TOPIC.test(topic)) {
-    throw new BusError('BUS_INPUT_INVALID', `topic "${String(topic)}" must be dot-separated tokens of [A-Za-z0-9_-]`);
-  }
-}
+import { checkTopic } from '../topic.js';
 
 /**
  * Stores one message and returns once it is committed. The advisory lock on the topic orders

@@ -6,14 +6,6 @@
  * subjects that no topic subject can overlap (`<prefix>-dlq.…`, `<prefix>-delayed.…`).
  */
 
-/** A topic: dot-separated tokens of letters, digits, `_` and `-` (no NATS wildcard, no space). */
-const TOPIC = /^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,15}$/;
-
-/** Tells whether `topic` is a valid topic name. */
-export function isTopic(topic: string): boolean {
-  return TOPIC.test(topic);
-}
-
 /**
  * Encodes a name into one NATS token that is also a valid stream/consumer name, injectively:
  * letters and digits stay, `.` becomes `_`, anything else becomes `-xx` (its hex code).

@@ -6,7 +6,6 @@
  * exponential backoff (nats/nats-consumer.ts), delayed messages (nats/delay-mover.ts), per-key
  * ordering and tenant filtering.
  */
-import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import type {
@@ -22,7 +21,9 @@ import type {
   TopicInfo,
 } from '@portico/sdk';
 import type { PorticoConfig } from '../../config/schema.js';
+import { completeEnvelope } from '../envelope.js';
 import { BusError } from '../errors.js';
+import { checkTopic } from '../topic.js';
 import { type NatsBusOptions, type NatsContext, topicStreamConfig, upsertStream } from './context.js';
 import {
   deadLetterCounts,
@@ -32,7 +33,7 @@ import {
   redeliverDeadLetter,
 } from './dead-letters.js';
 import { ensureDelayStream, publishDelayed, runMover } from './delay-mover.js';
-import { HEADERS, isTopic, names, token } from './naming.js';
+import { HEADERS, names, token } from './naming.js';
 import { openConsumer } from './nats-consumer.js';
 import { BusNatsError } from './nats-errors.js';
 import { type ReadStart, readStream } from './read-stream.js';
@@ -82,7 +83,11 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<BusPort> 
     names: names(options.prefix ?? 'portico'),
     options: settings,
     ensureTopic(topic) {
-      if (!isTopic(topic)) return Promise.reject(new BusError('BUS_INPUT_INVALID', `invalid topic "${topic}"`));
+      try {
+        checkTopic(topic);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       let ready = streams.get(topic);
       if (!ready) {
         const config = { ...topicStreamConfig(context, topic), name: context.names.stream(topic) };
@@ -111,16 +116,8 @@ class NatsBus implements BusPort {
   }
 
   async publish<T>(input: PublishInput<T>): Promise<PublishReceipt> {
-    if (!isTopic(input.type)) throw new BusError('BUS_INPUT_INVALID', `invalid topic "${input.type}"`);
-    const message: BusMessage<T> = {
-      id: input.id ?? randomUUID(),
-      type: input.type,
-      timestamp: new Date().toISOString(),
-      tenantId: input.tenantId ?? null,
-      data: input.data,
-      ...(input.traceparent ? { traceparent: input.traceparent } : {}),
-      ...(input.key !== undefined ? { key: input.key } : {}),
-    };
+    checkTopic(input.type);
+    const message = completeEnvelope(input);
     try {
       if (input.delayMs && input.delayMs > 0) {
         const sequence = await publishDelayed(this.#context, message, Date.now() + input.delayMs);

@@ -7,8 +7,7 @@
  */
 import { AckPolicy, DeliverPolicy, JetStreamApiError } from '@nats-io/jetstream';
 import { createInbox, type Msg, nanos, type Subscription } from '@nats-io/transport-node';
-import type { BusConsumer, BusMessage, Delivery, GroupOptions } from '@portico/sdk';
-import { backoffDelay } from './backoff.js';
+import { type BusConsumer, type BusMessage, backoffDelay, type Delivery, type GroupOptions } from '@portico/sdk';
 import type { NatsContext } from './context.js';
 import { storeDeadLetter } from './dead-letters.js';
 import { HEADERS, KEY_BUCKETS, token } from './naming.js';

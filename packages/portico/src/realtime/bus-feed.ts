@@ -25,10 +25,9 @@ export async function startBusFeed(bus: BusPort, topic: string, hub: RealtimeHub
     while (running) {
       try {
         const batch = await consumer.fetch(256, 1_000);
-        for (const delivery of batch) {
-          hub.deliver(delivery.message);
-          await consumer.ack(delivery.token);
-        }
+        for (const delivery of batch) hub.deliver(delivery.message);
+        // Acked together, so an adapter that coalesces acks (the embedded one) settles a batch at once.
+        await Promise.all(batch.map((delivery) => consumer.ack(delivery.token)));
       } catch (error) {
         if (!running) return;
         logger.warn({ err: error }, 'realtime bus feed failed; retrying');

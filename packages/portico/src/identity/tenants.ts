@@ -81,4 +81,14 @@ export class Tenants {
     if (!row) throw new PorticoError('NOT_FOUND', `tenant ${name} does not exist`, { tenant: name });
     return toTenant(row);
   }
+
+  /**
+   * Removes the tenant; the store's foreign keys take its users (and their refresh tokens),
+   * roles, API keys and service clients with it. `NOT_FOUND` when there is none.
+   */
+  async delete(name: string): Promise<Tenant> {
+    const row = await this.#db.deleteFrom('tenants').where('name', '=', name).returningAll().executeTakeFirst();
+    if (!row) throw new PorticoError('NOT_FOUND', `tenant ${name} does not exist`, { tenant: name });
+    return toTenant(row);
+  }
 }

@@ -140,4 +140,10 @@ export class Users {
     const rows = await this.#db.selectFrom('users').select('roles').where('tenant', '=', tenant).execute();
     return rows.filter((row) => row.roles.includes(role)).length;
   }
+
+  /** The ids of every user of `tenant`, to end their tokens when the tenant goes. */
+  async idsOf(tenant: string): Promise<string[]> {
+    const rows = await this.#db.selectFrom('users').select('id').where('tenant', '=', tenant).execute();
+    return rows.map((row) => row.id);
+  }
 }

@@ -42,7 +42,11 @@ export function routeApi(routes: DeclaredRouteSet) {
     put(name: string, body: RouteBody): { created: boolean; route: DescribedRoute } {
       const spec: DeclaredRouteSpec = { ...body, name };
       const problem = routePolicyProblems(spec, [])[0];
-      if (problem) throw new PorticoError('VALIDATION_ERROR', `${problem.path.join('.')} ${problem.message}`);
+      if (problem) {
+        // The same {field, message} details as a schema failure, so a form can show it on its field.
+        const field = problem.path.join('.');
+        throw new PorticoError('VALIDATION_ERROR', `${field} ${problem.message}`, [{ field, message: problem.message }]);
+      }
       let created: boolean;
       try {
         created = routes.put(spec);

@@ -5,6 +5,7 @@ import { credentialRoutes } from './credential-routes.js';
 import { platformRoutes } from './platform-routes.js';
 import { requireBearer } from './principal.js';
 import { roleRoutes } from './role-routes.js';
+import { tenantDeleteRoute } from './tenant-delete-route.js';
 import { tenantRoutes } from './tenant-routes.js';
 import { userRoutes } from './user-routes.js';
 
@@ -25,6 +26,7 @@ export async function identityAdminRoutes(app: FastifyInstance, options: { ident
   // onRequest, before the body is even read: an anonymous caller gets its 401 without costing a parse.
   app.addHook('onRequest', requireBearer(options.identity));
   await app.register(tenantRoutes, options);
+  await app.register(tenantDeleteRoute, options);
   await app.register(userRoutes, options);
   await app.register(roleRoutes, options);
   await app.register(credentialRoutes, options);

@@ -57,6 +57,8 @@ export const CreateTenantBody = Type.Object(
   },
   strict,
 );
+/** `?force=true` deletes a tenant that still has users (with them); anything else refuses. */
+export const DeleteTenantQuery = Type.Object({ force: Type.Optional(StringEnum(['true', 'false'] as const)) }, strict);
 export const PatchTenantBody = Type.Object(
   {
     displayName: Type.Optional(DisplayName),

@@ -14,7 +14,20 @@ import { type PorticoProc, ROOT, startPortico } from './support/processes.js';
 
 const PASSWORD = 'console-test-admin-password';
 const SHOTS = join(ROOT, 'docs/console');
-const PAGES = ['sign-in', 'overview', 'services', 'tenants'] as const;
+/** Every page by its screenshot name and its path under /console/. */
+const PAGES = {
+  'sign-in': '/sign-in',
+  overview: '/overview',
+  services: '/services',
+  routes: '/routes',
+  tenants: '/tenants',
+  users: '/tenants/platform/users',
+  roles: '/tenants/platform/roles',
+  credentials: '/tenants/platform/credentials',
+  audit: '/audit',
+  keys: '/keys',
+} as const;
+const SIGNED_IN = Object.entries(PAGES).filter(([name]) => name !== 'sign-in');
 
 let portico: PorticoProc;
 let browser: Browser;
@@ -226,14 +239,34 @@ describe('console', () => {
 
   it('screenshots every page in light and dark, English and Chinese', async () => {
     mkdirSync(SHOTS, { recursive: true });
+    // Something on every page: a declared route, a custom role, an API key and a client.
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const route = await fetch(`${portico.adminUrl}/v1/gateway/routes/shop`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ paths: ['/shop', '/shop/*'], service: 'svc1', stripPrefix: '/shop', auth: 'jwt' }),
+    });
+    expect(route.status).toBe(201);
+    const setup: [string, unknown][] = [
+      ['/tenants/platform/roles', { name: 'auditor', description: 'Reads the audit log', permissions: ['audit.read'] }],
+      [
+        '/tenants/platform/api-keys',
+        { name: 'ci', scopes: ['orders.read'], expiresAt: new Date(Date.now() + 7 * 86_400_000).toISOString() },
+      ],
+      ['/tenants/platform/clients', { name: 'billing', scopes: ['orders.read'] }],
+    ];
+    for (const [path, body] of setup) {
+      const reply = await postJson(`${portico.adminUrl}/v1/admin${path}`, body, { headers });
+      expect(reply.status, reply.text).toBe(201);
+    }
     const { page } = admin;
     await page.setViewportSize({ width: 1280, height: 800 });
     for (const lang of ['en', 'zh']) {
       for (const theme of ['light', 'dark']) {
-        for (const name of PAGES) {
-          if (name === 'sign-in') continue; // signed in: shot below from a fresh context
-          await page.goto(`${portico.adminUrl}/console/${name}?lang=${lang}&theme=${theme}`);
+        for (const [name, path] of SIGNED_IN) {
+          await page.goto(`${portico.adminUrl}/console${path}?lang=${lang}&theme=${theme}`);
           await page.locator('h1').waitFor();
+          if (name !== 'overview') await page.locator('table.list tbody tr').first().waitFor();
           await page.screenshot({ path: join(SHOTS, `${name}-${theme}-${lang}.png`) });
         }
         const fresh = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -258,9 +291,10 @@ describe('console', () => {
     }
     await signInUi(page, 'platform', 'admin', PASSWORD);
     for (const theme of ['light', 'dark']) {
-      for (const name of PAGES.filter((p) => p !== 'sign-in')) {
-        await page.goto(`${portico.adminUrl}/console/${name}?theme=${theme}`);
+      for (const [name, path] of SIGNED_IN) {
+        await page.goto(`${portico.adminUrl}/console${path}?theme=${theme}`);
         await page.locator('h1').waitFor();
+        if (name !== 'overview') await page.locator('table.list tbody tr').first().waitFor();
         found.push(...(await axeViolations(page)).map((line) => `${name}/${theme}: ${line}`));
       }
     }

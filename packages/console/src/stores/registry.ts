@@ -10,6 +10,9 @@ export interface Instance {
   version: string;
   status: string;
   leaseExpiresAt: string;
+  /** The service's authentication mode and endpoint policies, as it registered them. */
+  auth?: string;
+  endpoints?: { method: string; path: string; public?: boolean; roles?: string[]; permissions?: string[] }[];
 }
 
 /**

@@ -114,7 +114,7 @@ describe('console pages', () => {
     await page.locator('[data-test=user-create]').click();
     const row = page.locator('tr[data-name="alice"]');
     await row.waitFor();
-    expect(await fieldError(page, 'user-name').count()).toBe(0);
+    await expect.poll(() => fieldError(page, 'user-name').count()).toBe(0);
     await row.locator('[data-test=edit-roles]').click();
     await row.locator('[data-test=edit-role-tenant_admin]').check();
     await row.locator('[data-test=save-roles]').click();
@@ -142,7 +142,7 @@ describe('console pages', () => {
     expect(await row.locator('img').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
     await row.locator('[data-test=edit-permissions-start]').click();
-    await row.locator('[data-test=edit-permissions] input').fill('posts.read, posts.write');
+    await row.locator('.inline-edit input').fill('posts.read, posts.write');
     await row.locator('[data-test=save-permissions]').click();
     await expect.poll(() => row.locator('td').nth(2).textContent()).toBe('posts.read, posts.write');
     const roles = await adminApi('GET', '/v1/admin/tenants/pages/roles');
@@ -165,7 +165,7 @@ describe('console pages', () => {
     const secret = (await shown.textContent()) ?? '';
     expect(secret).toMatch(/^pk_[a-z0-9]{12}\.[A-Za-z0-9_-]{43}$/);
     await page.locator('[data-test=copy-secret]').click();
-    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    await expect.poll(() => page.evaluate('navigator.clipboard.readText()')).toBe(secret);
     const me = await request(`${portico.publicUrl}/auth/me`, { headers: { 'x-api-key': secret } });
     expect(me.status).toBe(200);
     await page.locator('[data-test=close-secret]').click();
@@ -220,7 +220,7 @@ describe('console pages', () => {
     await page.locator('#route-policies').fill('{"cors": {"origins": []}}');
     await page.locator('[data-test=route-save]').click();
     await expect.poll(() => fieldError(page, 'route-policies').count()).toBe(1);
-    expect(await fieldError(page, 'route-paths').count()).toBe(0);
+    await expect.poll(() => fieldError(page, 'route-paths').count()).toBe(0);
     await page.locator('#route-policies').fill('{"cors": {"origins": ["https://app.example.com"]}}');
     await page.locator('[data-test=route-save]').click();
     const row = page.locator('[data-test=routes] tr[data-name="shop"]');
@@ -249,19 +249,22 @@ describe('console pages', () => {
   });
 
   it('filters and pages the audit log, with the actor and a before/after diff', async () => {
-    const patched = await adminApi('PATCH', '/v1/admin/tenants/pages', { displayName: 'Pages Renamed' });
-    expect(patched.status).toBe(200);
+    // Twelve renames: a diff to read, and more entries than one page holds.
+    for (let i = 1; i <= 12; i++) {
+      const patched = await adminApi('PATCH', '/v1/admin/tenants/pages', { displayName: `Pages ${i}` });
+      expect(patched.status).toBe(200);
+    }
     const page = await open('/audit');
     await page.locator('#audit-action').fill('tenant.update');
     await page.locator('[data-test=audit-apply]').click();
+    await expect.poll(() => page.locator('tr[data-action="tenant.update"]').count()).toBe(12);
+    expect(await page.locator('tr[data-action]').count()).toBe(12);
     const row = page.locator('tr[data-action="tenant.update"]').first();
-    await row.waitFor();
-    await expect.poll(() => page.locator('tr[data-action]').count()).toBe(1);
     expect(await row.locator('td').nth(1).textContent()).toBe('admin (platform)');
     await row.locator('[data-test=show-changes]').click();
     const diff = page.locator('[data-test=diff] tr[data-field="displayName"]');
-    expect(await diff.locator('.before').textContent()).toBe('Pages');
-    expect(await diff.locator('.after').textContent()).toBe('Pages Renamed');
+    expect(await diff.locator('.before').textContent()).toBe('Pages 11');
+    expect(await diff.locator('.after').textContent()).toBe('Pages 12');
 
     // More than a page of entries: older, then newer again.
     await page.locator('#audit-action').fill('');

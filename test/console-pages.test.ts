@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCreator, signIn } from './support/admin.js';
 import { launchBrowser, type WatchedPage, watchedPage } from './support/browser.js';
 import { type Json, request } from './support/http.js';
-import { type PorticoProc, startPortico } from './support/processes.js';
+import { type PorticoProc, type ServiceProc, startPortico, startService } from './support/processes.js';
 
 const PASSWORD = 'console-pages-admin-password';
 const XSS = '<img src=x onerror="window.__xss=1">';
@@ -335,6 +335,48 @@ describe('console pages', () => {
     expect(new Set(tenants)).toEqual(new Set(['north']));
     expect(problems).toEqual([]);
     await other.close();
+  });
+
+  it('charts each service’s request and 5xx rates from /metrics on the overview, live', async () => {
+    const echo: ServiceProc = await startService('echo-service', portico.adminUrl, { SERVICE_NAME: 'echo' });
+    try {
+      const page = await open('/overview');
+      const row = page.locator('[data-test=service-metrics] tr[data-name="echo"]');
+      await row.waitFor();
+      // Traffic while the page scrapes every 2 s: first answers, then 503s from the instance.
+      const traffic = async (count: number) => {
+        for (let i = 0; i < count; i++) {
+          await fetch(`${portico.publicUrl}/api/echo/hello`).then((response) => response.arrayBuffer());
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      await traffic(30);
+      await expect.poll(() => row.locator('[data-test=rps]').textContent(), { timeout: 10_000 }).not.toBe('0.0');
+      await page.locator('figure[data-service="echo"] canvas').waitFor();
+      await fetch(`${echo.controlUrl}/behaviour`, { method: 'POST', body: JSON.stringify({ failStatus: 503 }) });
+      const failing = traffic(40);
+      await expect.poll(() => row.locator('[data-test=errors]').textContent(), { timeout: 10_000 }).not.toBe('0.0');
+      await failing;
+      expect(await row.locator('td').nth(5).textContent()).toMatch(/ms$/);
+    } finally {
+      await echo.stop();
+    }
+  });
+
+  it('opens a page from the command palette (Ctrl+K) and closes it with Escape', async () => {
+    const page = await open('/overview');
+    await page.keyboard.press('Control+k');
+    const input = page.locator('[data-test=palette-input]');
+    await input.waitFor();
+    expect(await page.evaluate('document.activeElement?.dataset.test')).toBe('palette-input');
+    await input.fill('audt'); // fuzzy: a typo still finds it
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/console\/audit/);
+    expect(await page.locator('[data-test=palette]').count()).toBe(0);
+    await page.keyboard.press('Control+k');
+    await input.waitFor();
+    await page.keyboard.press('Escape');
+    await page.locator('[data-test=palette]').waitFor({ state: 'detached' });
   });
 
   it('saw no CSP violation and no uncaught error in the browser', () => {

@@ -34,7 +34,18 @@ export const en = {
     out: 'Sign out',
     failed: 'Sign-in failed',
   },
-  overview: { services: 'Services', instances: 'Instances', live: 'Live', offline: 'Reconnecting' },
+  overview: {
+    services: 'Services',
+    instances: 'Instances',
+    live: 'Live',
+    offline: 'Reconnecting',
+    rps: 'Requests/s',
+    errors: '5xx/s',
+    rateLimited: 'Rate-limited/s',
+    breaker: 'Breaker',
+    breakerState: { closed: 'closed', 'half-open': 'half-open', open: 'open' },
+    noMetrics: 'Metrics are not available',
+  },
   services: {
     search: 'Filter instances',
     service: 'Service',
@@ -156,6 +167,7 @@ export const en = {
     title: 'Forbidden',
     body: 'Your roles do not give you this page. Ask a platform administrator if you need it.',
   },
+  palette: { title: 'Command palette', placeholder: 'Type a page or an action (Ctrl+K)', go: 'Go to' },
   theme: { dark: 'Dark theme' },
   language: 'Language',
 };

@@ -36,7 +36,18 @@ export const zh: typeof en = {
     out: '退出登录',
     failed: '登录失败',
   },
-  overview: { services: '服务', instances: '实例', live: '实时', offline: '重新连接中' },
+  overview: {
+    services: '服务',
+    instances: '实例',
+    live: '实时',
+    offline: '重新连接中',
+    rps: '请求/秒',
+    errors: '5xx/秒',
+    rateLimited: '限流/秒',
+    breaker: '熔断器',
+    breakerState: { closed: '关闭', 'half-open': '半开', open: '打开' },
+    noMetrics: '指标不可用',
+  },
   services: {
     search: '筛选实例',
     service: '服务',
@@ -157,6 +168,7 @@ export const zh: typeof en = {
     title: '无权访问',
     body: '你的角色无权打开此页面。如有需要，请联系平台管理员。',
   },
+  palette: { title: '命令面板', placeholder: '输入页面或操作（Ctrl+K）', go: '前往' },
   theme: { dark: '深色主题' },
   language: '语言',
 };

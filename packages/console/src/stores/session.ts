@@ -6,6 +6,7 @@ import { api, setCsrf } from '../api';
 export interface SessionPrincipal {
   tenant: string;
   subject: string;
+  username: string | null;
   roles: string[];
 }
 

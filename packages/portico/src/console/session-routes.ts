@@ -26,7 +26,8 @@ export function sessionRoutes(app: FastifyInstance, identity: Identity, sessions
   };
   const describe = async (accessToken: string, csrf: string) => {
     const principal = await identity.verifier.verify(accessToken);
-    return { csrf, principal: { tenant: principal.tenant, subject: principal.subject, roles: principal.roles } };
+    const { tenant, subject, username = null, roles } = principal;
+    return { csrf, principal: { tenant, subject, username, roles } };
   };
 
   app.post<{ Body: Static<typeof LoginBody> }>(

@@ -45,7 +45,9 @@ export function routeApi(routes: DeclaredRouteSet) {
       if (problem) {
         // The same {field, message} details as a schema failure, so a form can show it on its field.
         const field = problem.path.join('.');
-        throw new PorticoError('VALIDATION_ERROR', `${field} ${problem.message}`, [{ field, message: problem.message }]);
+        throw new PorticoError('VALIDATION_ERROR', `${field} ${problem.message}`, [
+          { field, message: problem.message },
+        ]);
       }
       let created: boolean;
       try {

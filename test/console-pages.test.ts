@@ -101,6 +101,26 @@ describe('console pages', () => {
     expect((await adminApi('GET', '/v1/admin/tenants/crowded')).status).toBe(404);
   });
 
+  it('changes a tenant’s services and config, with field errors first', async () => {
+    await create('/tenants', { name: 'edited', displayName: 'Edited' });
+    const page = await open('/tenants');
+    const row = page.locator('tr[data-name="edited"]');
+    await row.locator('[data-test=edit]').click();
+    await page.locator('#edit-services').fill('orders, Bad Service');
+    await page.locator('#edit-config').fill('{nope');
+    await page.locator('[data-test=tenant-save]').click();
+    await expect.poll(() => fieldError(page, 'edit-config').count()).toBe(1);
+    await page.locator('#edit-config').fill('{"theme": "dark"}');
+    await page.locator('[data-test=tenant-save]').click();
+    await expect.poll(() => fieldError(page, 'edit-services').count()).toBe(1);
+    await page.locator('#edit-services').fill('orders, billing');
+    await page.locator('[data-test=tenant-save]').click();
+    await page.locator('[data-test=tenant-edit]').waitFor({ state: 'detached' });
+    await expect.poll(() => row.locator('td').nth(3).textContent()).toBe('orders, billing');
+    const stored = await adminApi('GET', '/v1/admin/tenants/edited');
+    expect(stored.body.data).toMatchObject({ enabledServices: ['orders', 'billing'], config: { theme: 'dark' } });
+  });
+
   it('creates a user (field error first), changes its roles, and deletes it', async () => {
     const page = await open('/tenants/pages/users');
     await page.locator('#user-name').fill('bad name!');
@@ -255,6 +275,7 @@ describe('console pages', () => {
       expect(patched.status).toBe(200);
     }
     const page = await open('/audit');
+    await page.locator('#audit-tenant').fill('pages');
     await page.locator('#audit-action').fill('tenant.update');
     await page.locator('[data-test=audit-apply]').click();
     await expect.poll(() => page.locator('tr[data-action="tenant.update"]').count()).toBe(12);
@@ -267,6 +288,7 @@ describe('console pages', () => {
     expect(await diff.locator('.after').textContent()).toBe('Pages 12');
 
     // More than a page of entries: older, then newer again.
+    await page.locator('#audit-tenant').fill('');
     await page.locator('#audit-action').fill('');
     await page.locator('[data-test=audit-apply]').click();
     await expect.poll(() => page.locator('tr[data-action]').count()).toBe(25);

@@ -66,6 +66,8 @@ export const en = {
     created: 'Tenant created',
     search: 'Filter tenants',
     forceDelete: 'Delete with its {users} users',
+    editing: 'Editing tenant {name}',
+    config: 'Config (JSON)',
   },
   users: {
     username: 'Username',

@@ -68,6 +68,8 @@ export const zh: typeof en = {
     created: '租户已创建',
     search: '筛选租户',
     forceDelete: '连同 {users} 个用户一起删除',
+    editing: '编辑租户 {name}',
+    config: '配置（JSON）',
   },
   users: {
     username: '用户名',

@@ -100,7 +100,7 @@ describe('NATS JetStream adapter', () => {
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ group: 'workers', attempts: 3, error: 'boom 3', message: { id: 'poison' } });
     const info = (await bus.topics()).find((t) => t.topic === 't2.jobs');
-    expect(info?.groups).toEqual([{ group: 'workers', pending: 0, inFlight: 0, deadLetters: 1 }]);
+    expect(info?.groups).toEqual([{ group: 'workers', pending: 0, inFlight: 0, lag: 0, deadLetters: 1 }]);
     // Redelivered to its group as a fresh delivery, then purged from nothing.
     expect(await bus.redeliver(dead[0]?.id as string)).toBe(true);
     expect(await drain(consumer, 1)).toEqual(['poison']);

@@ -1,8 +1,10 @@
 import type {
+  BusAdminPort,
   BusConsumer,
   BusMessage,
   BusPort,
   DeadLetter,
+  DeadLetterScope,
   GroupOptions,
   PublishInput,
   PublishReceipt,
@@ -16,6 +18,7 @@ import { BusError } from '../errors.js';
 import { checkTopic } from '../topic.js';
 import { AckBatcher } from './ack-batcher.js';
 import { listDeadLetters, purgeDeadLetters, readTopic, redeliverDeadLetter, topicInfos } from './admin-queries.js';
+import { purgeTopicMessages, redeliverScope, removeScope, scopedDeadLetters } from './admin-scope.js';
 import { EmbeddedConsumer } from './consumer.js';
 import { ensureGroup } from './group.js';
 import { publishMessage } from './publish.js';
@@ -44,7 +47,7 @@ export interface EmbeddedBusOptions {
  * await bus.publish({ type: 'order.verified', data: { orderId: 'o1' } });
  * ```
  */
-export class EmbeddedBus implements BusPort {
+export class EmbeddedBus implements BusPort, BusAdminPort {
   private readonly db: Kysely<unknown>;
   private readonly wakeup = new Wakeup();
   private readonly acks: AckBatcher;
@@ -99,9 +102,39 @@ export class EmbeddedBus implements BusPort {
   }
 
   async topics(): Promise<TopicInfo[]> {
-    const infos = await topicInfos(this.db);
+    const infos = (await topicInfos(this.db)).map((info) => this.withRetention(info));
     this.options.metrics?.lag(infos);
     return infos;
+  }
+
+  async topicInfo(topic: string): Promise<TopicInfo | undefined> {
+    checkTopic(topic);
+    const [info] = await topicInfos(this.db, topic);
+    return info && this.withRetention(info);
+  }
+
+  listDeadLetters(scope: DeadLetterScope & { limit: number; after?: string }): Promise<DeadLetter[]> {
+    return scopedDeadLetters(this.db, scope);
+  }
+
+  async redeliverDeadLetters(scope: DeadLetterScope): Promise<number> {
+    const moved = await redeliverScope(this.db, scope);
+    if (moved > 0) this.wakeup.notify(scope.topic);
+    return moved;
+  }
+
+  removeDeadLetters(scope: DeadLetterScope): Promise<number> {
+    return removeScope(this.db, scope);
+  }
+
+  async purgeTopic(topic: string): Promise<number> {
+    checkTopic(topic);
+    return purgeTopicMessages(this.db, topic);
+  }
+
+  private withRetention(info: TopicInfo): TopicInfo {
+    const { defaults, topics } = this.options.retention;
+    return { ...info, retention: { ...defaults, ...topics[info.topic] } };
   }
 
   deadLetters(filter: { topic?: string; group?: string; limit: number; after?: string }): Promise<DeadLetter[]> {

@@ -195,3 +195,47 @@ describe('bus admin API', () => {
     await consumer.ack(next?.token ?? '');
   });
 });
+
+describe('bus metrics on /metrics', () => {
+  it('counts published, delivered and acked per topic and group, and reads lag, in flight and dead letters at scrape time', async () => {
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${tokens.admin}` };
+    // The hub's bus feed in the Portico process consumes realtime.publish: a real group there.
+    for (let i = 0; i < 3; i++) {
+      const reply = await postJson(
+        `${portico.adminUrl}/v1/bus/messages`,
+        { type: 'realtime.publish', tenantId: 'acme', data: { channel: 'c', data: i } },
+        { headers },
+      );
+      expect(reply.status).toBe(201);
+    }
+    // This test's group (another process) holds one in flight and one dead letter.
+    for (const data of ['held', 'dead']) await bus.publish({ type: TOPIC, data });
+    const batch = await consumer.fetch(2, 5000);
+    expect(batch.length).toBe(2);
+    await consumer.reject(batch[1]?.token ?? '', 'for the gauge');
+
+    const acked =
+      /portico_bus_deliveries_total\{topic="realtime\.publish",group="realtime-[^"]+",outcome="acked"\} (\d+)/;
+    let text = '';
+    const deadline = Date.now() + 10000;
+    while (Date.now() < deadline) {
+      text = (await request(`${portico.adminUrl}/metrics`)).text;
+      if (Number(acked.exec(text)?.[1] ?? 0) >= 3) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(text).toContain('portico_bus_published_total{topic="realtime.publish"} 3');
+    // The publish over HTTP in the 'purges' case went through this process too.
+    expect(text).toContain(`portico_bus_published_total{topic="${TOPIC}"} 1`);
+    expect(Number(acked.exec(text)?.[1])).toBe(3);
+    expect(text).toMatch(
+      /portico_bus_deliveries_total\{topic="realtime\.publish",group="realtime-[^"]+",outcome="delivered"\} 3/,
+    );
+    expect(text).toContain(`portico_bus_lag{topic="${TOPIC}",group="payout"} 1`);
+    expect(text).toContain(`portico_bus_in_flight{topic="${TOPIC}",group="payout"} 1`);
+    expect(text).toContain(`portico_bus_dead_letters{topic="${TOPIC}",group="payout"} 1`);
+    expect(text).toMatch(/portico_bus_lag\{topic="realtime\.publish",group="realtime-[^"]+"\} 0/);
+    await consumer.ack(batch[0]?.token ?? '');
+    const later = (await request(`${portico.adminUrl}/metrics`)).text;
+    expect(later).toContain(`portico_bus_lag{topic="${TOPIC}",group="payout"} 0`);
+  });
+});

@@ -81,20 +81,24 @@ describe('embedded bus metrics', () => {
   it('counts published, delivered, acked, dead per topic and group, and the lag gauge', async () => {
     const registry = new Registry();
     const store = await freshStore('pglite');
-    const bus = new EmbeddedBus(store.db, { retention, sweepMs: 0, metrics: new BusMetrics(registry) });
+    const metrics = new BusMetrics(registry);
+    const bus = new EmbeddedBus(store.db, { retention, sweepMs: 0, metrics });
+    metrics.watch(() => bus.topics());
     try {
       const c = await bus.consumer('m.t', { group: 'g', maxDeliver: 1 });
       for (let i = 0; i < 3; i++) await bus.publish({ type: 'm.t', data: i });
       const [a, b] = await c.fetch(2, 1000);
       await c.ack(a?.token ?? '');
       await c.nack(b?.token ?? '', { error: 'boom' });
-      await bus.topics();
+      // The gauges read the bus at scrape time: nothing else refreshes them.
       const text = await registry.metrics();
       expect(text).toContain('portico_bus_published_total{topic="m.t"} 3');
       expect(text).toContain('portico_bus_deliveries_total{topic="m.t",group="g",outcome="delivered"} 2');
       expect(text).toContain('portico_bus_deliveries_total{topic="m.t",group="g",outcome="acked"} 1');
       expect(text).toContain('portico_bus_deliveries_total{topic="m.t",group="g",outcome="dead"} 1');
       expect(text).toContain('portico_bus_lag{topic="m.t",group="g"} 1');
+      expect(text).toContain('portico_bus_dead_letters{topic="m.t",group="g"} 1');
+      expect(text).toContain('portico_bus_in_flight{topic="m.t",group="g"} 0');
     } finally {
       await bus.close();
       await store.close();

@@ -102,9 +102,7 @@ export class EmbeddedBus implements BusPort, BusAdminPort {
   }
 
   async topics(): Promise<TopicInfo[]> {
-    const infos = (await topicInfos(this.db)).map((info) => this.withRetention(info));
-    this.options.metrics?.lag(infos);
-    return infos;
+    return (await topicInfos(this.db)).map((info) => this.withRetention(info));
   }
 
   async topicInfo(topic: string): Promise<TopicInfo | undefined> {

@@ -22,6 +22,7 @@ import type {
   TopicInfo,
 } from '@portico/sdk';
 import type { PorticoConfig } from '../../config/schema.js';
+import type { BusDeps } from '../create-bus.js';
 import { completeEnvelope } from '../envelope.js';
 import { BusError } from '../errors.js';
 import { checkTopic } from '../topic.js';
@@ -123,9 +124,12 @@ class NatsBus implements BusPort, BusAdminPort {
     try {
       if (input.delayMs && input.delayMs > 0) {
         const sequence = await publishDelayed(this.#context, message, Date.now() + input.delayMs);
+        this.#context.options.metrics?.published(message.type);
         return { id: message.id, sequence, duplicate: false };
       }
-      return await this.#store(message);
+      const receipt = await this.#store(message);
+      if (!receipt.duplicate) this.#context.options.metrics?.published(message.type);
+      return receipt;
     } catch (error) {
       if (error instanceof BusNatsError) throw error;
       throw new BusNatsError('BUS_NATS_PUBLISH_FAILED', `publish of ${message.id} not acknowledged: ${String(error)}`, {
@@ -246,7 +250,7 @@ export const consumerName = token;
  * const bus = await createNatsBus(config.bus);
  * ```
  */
-export function createNatsBus(config: PorticoConfig['bus']): Promise<BusPort & BusAdminPort> {
+export function createNatsBus(config: PorticoConfig['bus'], deps: BusDeps = {}): Promise<BusPort & BusAdminPort> {
   if (!config.url)
     throw new BusError('BUS_CONFIG_INVALID', 'bus.adapter "nats" needs bus.url (e.g. nats://127.0.0.1:4222)');
   return connectNatsBus({
@@ -256,6 +260,7 @@ export function createNatsBus(config: PorticoConfig['bus']): Promise<BusPort & B
     retention: (topic) => ({ ...config.retention, ...config.topics[topic] }),
     maxAckPending: config.nats.maxAckPending,
     requestTimeoutMs: config.nats.requestTimeoutMs,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
     ...(config.nats.token ? { token: config.nats.token } : {}),
     ...(config.nats.user ? { user: config.nats.user, pass: config.nats.pass } : {}),
   });

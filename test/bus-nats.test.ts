@@ -5,7 +5,9 @@
  * plus the adapter's own paths (groups, fan-out, dedup, nack backoff, delayed, ordered, replay).
  */
 import type { BusPort } from '@portico/sdk';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BusMetrics } from '../packages/portico/src/bus/bus-metrics.js';
 import { connectNatsBus } from '../packages/portico/src/bus/nats/nats-bus.js';
 import { busContract } from './bus/contract.js';
 import { type NatsServer, startNats } from './support/nats.js';
@@ -100,7 +102,7 @@ describe('NATS JetStream adapter', () => {
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ group: 'workers', attempts: 3, error: 'boom 3', message: { id: 'poison' } });
     const info = (await bus.topics()).find((t) => t.topic === 't2.jobs');
-    expect(info?.groups).toEqual([{ group: 'workers', pending: 0, inFlight: 0, deadLetters: 1 }]);
+    expect(info?.groups).toEqual([{ group: 'workers', pending: 0, inFlight: 0, lag: 0, deadLetters: 1 }]);
     // Redelivered to its group as a fresh delivery, then purged from nothing.
     expect(await bus.redeliver(dead[0]?.id as string)).toBe(true);
     expect(await drain(consumer, 1)).toEqual(['poison']);
@@ -185,4 +187,32 @@ describe('NATS JetStream adapter', () => {
     expect(acked.length + failed).toBe(400);
     await consumer.close();
   }, 60_000);
+});
+
+describe('NATS adapter metrics', () => {
+  it('counts published, delivered, acked, retried and dead per topic and group; the gauges read the server at scrape time', async () => {
+    const registry = new Registry();
+    const metrics = new BusMetrics(registry);
+    const metered = await connectNatsBus({ url: nats.url, metrics });
+    metrics.watch(() => metered.topics());
+    try {
+      const c = await metered.consumer('m1.jobs', { group: 'g', maxDeliver: 2, start: { kind: 'all' } });
+      for (let i = 0; i < 3; i++) await metered.publish({ type: 'm1.jobs', data: i });
+      const got = await c.fetch(3, 2000);
+      expect(got.length).toBe(3);
+      await c.ack(got[0]?.token ?? '');
+      await c.nack(got[1]?.token ?? '', { delayMs: 60000 });
+      await c.reject(got[2]?.token ?? '', 'no');
+      const text = await registry.metrics();
+      expect(text).toContain('portico_bus_published_total{topic="m1.jobs"} 3');
+      expect(text).toContain('portico_bus_deliveries_total{topic="m1.jobs",group="g",outcome="delivered"} 3');
+      expect(text).toContain('portico_bus_deliveries_total{topic="m1.jobs",group="g",outcome="acked"} 1');
+      expect(text).toContain('portico_bus_deliveries_total{topic="m1.jobs",group="g",outcome="retried"} 1');
+      expect(text).toContain('portico_bus_deliveries_total{topic="m1.jobs",group="g",outcome="dead"} 1');
+      expect(text).toContain('portico_bus_lag{topic="m1.jobs",group="g"} 1');
+      expect(text).toContain('portico_bus_dead_letters{topic="m1.jobs",group="g"} 1');
+    } finally {
+      await metered.close();
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BusConsumer, BusPort, Delivery } from '@portico/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busAdminContract } from './admin-contract.js';
 
 /**
  * A bus under test; `sweep` runs retention now where the adapter has a sweeper. The adapter must
@@ -247,5 +248,7 @@ export function busContract(name: string, makeBus: () => Promise<BusUnderTest>):
       const left = await t.bus.read(tp, { from: { kind: 'all' }, limit: 10 });
       expect(left.map((r) => r.message.data)).toEqual([2, 3, 4]);
     });
+
+    busAdminContract(() => t.bus);
   });
 }

@@ -17,10 +17,12 @@ export {
 } from './bus/bus-client.js';
 export type {
   BackoffOptions,
+  BusAdminPort,
   BusConsumer,
   BusMessage,
   BusPort,
   DeadLetter,
+  DeadLetterScope,
   Delivery,
   GroupInfo,
   GroupOptions,

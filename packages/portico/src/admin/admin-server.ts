@@ -3,6 +3,7 @@ import type { BusPort } from '@portico/sdk';
 import { fail, ok, PorticoError } from '@portico/sdk';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { busAdminRoutes } from '../bus/http/admin-routes.js';
 import { busPublishRoute } from '../bus/http/publish-route.js';
 import { type ConsoleOptions, mountConsole } from '../console/mount-console.js';
 import { declaredRouteRoutes } from '../gateway/declared-routes/admin-routes.js';
@@ -129,6 +130,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
   if (options.identityWatch) await app.register(identityWatchRoutes, options.identityWatch);
   if (options.bus && options.identity) {
     await app.register(busPublishRoute, { bus: options.bus, identity: options.identity });
+    await app.register(busAdminRoutes, { bus: options.bus, identity: options.identity });
   }
   return app;
 }

@@ -32,6 +32,8 @@ export async function createBus(config: PorticoConfig['bus'], deps: BusDeps): Pr
         sweepMs: config.sweepMs,
         maxFetch: config.maxFetch,
         metrics: deps.metrics,
+        // PostgreSQL: publishes NOTIFY and one dedicated connection LISTENs (docs/bus.md, "Wake-up").
+        ...(deps.store.listen ? { listen: deps.store.listen.bind(deps.store) } : {}),
       });
     }
     case 'nats':

@@ -27,7 +27,10 @@ export async function startBus(
   health: PlatformHealth,
   metrics: PorticoMetrics,
 ): Promise<RunningBus> {
-  const bus = await createBus(config.bus, { store, metrics: new BusMetrics(metrics.registry) });
+  const busMetrics = new BusMetrics(metrics.registry);
+  const bus = await createBus(config.bus, { store, metrics: busMetrics });
+  // The gauges (lag, in flight, dead letters) read the bus when /metrics is scraped, not before.
+  busMetrics.watch(() => bus.topics());
   // The embedded bus is the store, which has its own check; a network adapter reports itself.
   health.addCheck('bus', () => 'healthy');
   return { bus, close: () => bus.close() };

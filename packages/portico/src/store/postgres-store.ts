@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.js';
+import { listenPostgres } from './postgres-listener.js';
 import { type Store, StoreError } from './store.js';
 
 /**
@@ -29,6 +30,7 @@ export async function openPostgresStore(url: string, poolSize: number): Promise<
     kind: 'postgres',
     db,
     location,
+    listen: (channel, onNotification) => listenPostgres(url, channel, onNotification),
     close: () => db.destroy(),
   };
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './database.js';
+import type { NotificationHandler, StoreListener } from './postgres-listener.js';
 
 /** Which engine holds the data. */
 export type StoreKind = 'pglite' | 'postgres';
@@ -13,6 +14,11 @@ export interface Store {
   readonly db: Kysely<Database>;
   /** Where the data lives, for logs: a directory, `memory`, or the URL without its password. */
   readonly location: string;
+  /**
+   * PostgreSQL only: a dedicated connection (not from the pool) in `LISTEN channel`, for
+   * wake-ups across processes. Absent on PGlite, which is one process's database.
+   */
+  listen?(channel: string, onNotification: NotificationHandler): Promise<StoreListener>;
   close(): Promise<void>;
 }
 

@@ -129,6 +129,8 @@ export interface TopicInfo {
   firstSequence: number;
   lastSequence: number;
   groups: GroupInfo[];
+  /** The bounds that apply to this topic (config `bus.retention` over `bus.topics`); absent = unknown. */
+  retention?: RetentionOptions;
 }
 
 /** A group's position and backlog. */
@@ -138,6 +140,8 @@ export interface GroupInfo {
   pending: number;
   /** Delivered and waiting for an ack. */
   inFlight: number;
+  /** Messages the group has not acked yet: `pending + inFlight` (dead letters are settled, not lag). */
+  lag: number;
   deadLetters: number;
 }
 
@@ -177,4 +181,37 @@ export interface BusPort {
   /** Removes dead letters (all, or of one topic/group); returns how many. */
   purgeDeadLetters(filter: { topic?: string; group?: string }): Promise<number>;
   close(): Promise<void>;
+}
+
+/** Which dead letters of a topic an admin call is about. */
+export interface DeadLetterScope {
+  topic: string;
+  group?: string;
+  /** Only entries whose message belongs to this tenant (what a tenant administrator may touch). */
+  tenant?: string;
+  /** One entry, by its dead-letter id. */
+  id?: string;
+}
+
+/**
+ * What the admin API needs of a bus besides `BusPort`: one topic's figures, dead letters scoped
+ * to a tenant, redelivery and purges in bulk. Both platform adapters implement it.
+ *
+ * @example
+ * ```ts
+ * const info = await bus.topicInfo('order.verified'); // undefined: no such topic
+ * await bus.redeliverDeadLetters({ topic: 'order.verified', group: 'payout' }); // how many went back
+ * ```
+ */
+export interface BusAdminPort {
+  /** One topic with its groups and retention; `undefined` when the bus has no such topic. */
+  topicInfo(topic: string): Promise<TopicInfo | undefined>;
+  /** Dead letters of a topic in order, paged by `after` (an entry id). */
+  listDeadLetters(scope: DeadLetterScope & { limit: number; after?: string }): Promise<DeadLetter[]>;
+  /** Puts the matching dead letters back to their groups; returns how many went back. */
+  redeliverDeadLetters(scope: DeadLetterScope): Promise<number>;
+  /** Removes the matching dead letters; returns how many. */
+  removeDeadLetters(scope: DeadLetterScope): Promise<number>;
+  /** Removes every stored message of a topic (groups stay, at the end); returns how many. */
+  purgeTopic(topic: string): Promise<number>;
 }

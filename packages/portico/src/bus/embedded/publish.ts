@@ -4,13 +4,22 @@ import { completeEnvelope } from '../envelope.js';
 import { BusError } from '../errors.js';
 import { checkTopic } from '../topic.js';
 
+/** The NOTIFY channel of the embedded bus; the payload is the topic. */
+export const BUS_CHANNEL = 'portico_bus';
+
 /**
  * Stores one message and returns once it is committed. The advisory lock on the topic orders
  * sequence allocation with commit, so a group reading "everything after position N" can never
  * skip a sequence that a slower transaction commits later. The lock, the dedup row and the
- * message are one statement: a duplicate id writes neither.
+ * message are one statement: a duplicate id writes neither. With `notify` (PostgreSQL), the same
+ * statement sends `pg_notify(BUS_CHANNEL, topic)` for the stored row only, which PostgreSQL
+ * delivers at commit: a listener in another process never hears of a message it cannot read yet.
  */
-export async function publishMessage<T>(db: Kysely<unknown>, input: PublishInput<T>): Promise<PublishReceipt> {
+export async function publishMessage<T>(
+  db: Kysely<unknown>,
+  input: PublishInput<T>,
+  notify = false,
+): Promise<PublishReceipt> {
   checkTopic(input.type);
   if (input.delayMs !== undefined && !(Number.isFinite(input.delayMs) && input.delayMs >= 0)) {
     throw new BusError('BUS_INPUT_INVALID', 'delayMs must be a number >= 0');
@@ -30,7 +39,7 @@ export async function publishMessage<T>(db: Kysely<unknown>, input: PublishInput
     select ${message.type}, ${message.id}, ${message.tenantId}, ${message.key ?? null}, ${json}::jsonb,
       ${Buffer.byteLength(json)}, now() + make_interval(secs => ${delay / 1000})
     from d
-    returning sequence`.execute(db);
+    returning sequence${notify ? sql`, pg_notify(${BUS_CHANNEL}, topic)::text as notified` : sql``}`.execute(db);
   const row = inserted.rows[0];
   if (row) return { id: message.id, sequence: Number(row.sequence), duplicate: false };
   const existing = await sql<{ sequence: string }>`

@@ -1,7 +1,7 @@
 /**
- * Wakes fetches waiting on a topic when this process publishes to it, so a waiting member gets a
- * message in well under the poll interval. Other processes sharing a PostgreSQL store are not
- * woken by this: their waiting fetches find the message at their next poll (`bus.pollMs`).
+ * Wakes fetches waiting on a topic when this process publishes to it, or when a notification
+ * says another process did (PostgreSQL `LISTEN/NOTIFY`, embedded-bus.ts), so a waiting member gets
+ * a message in well under the poll interval (`bus.pollMs`), which stays the fallback.
  */
 export class Wakeup {
   private readonly waiters = new Map<string, Set<() => void>>();

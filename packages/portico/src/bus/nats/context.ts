@@ -3,6 +3,7 @@ import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType } from '
 import type { NatsConnection } from '@nats-io/transport-node';
 import { nanos } from '@nats-io/transport-node';
 import type { RetentionOptions } from '@portico/sdk';
+import type { BusMetrics } from '../bus-metrics.js';
 import type { Names } from './naming.js';
 
 /** The NATS adapter's settings. */
@@ -24,6 +25,8 @@ export interface NatsBusOptions {
   token?: string;
   /** Connection name the server shows. Default `portico`. */
   name?: string;
+  /** Counts deliveries by outcome per topic and group (docs/bus.md, "Metrics"). */
+  metrics?: BusMetrics;
 }
 
 /** What the adapter's parts share. */

@@ -9,11 +9,12 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import type {
+  BusAdminPort,
   BusConsumer,
   BusMessage,
   BusPort,
   DeadLetter,
-  GroupInfo,
+  DeadLetterScope,
   GroupOptions,
   PublishInput,
   PublishReceipt,
@@ -21,6 +22,7 @@ import type {
   TopicInfo,
 } from '@portico/sdk';
 import type { PorticoConfig } from '../../config/schema.js';
+import type { BusDeps } from '../create-bus.js';
 import { completeEnvelope } from '../envelope.js';
 import { BusError } from '../errors.js';
 import { checkTopic } from '../topic.js';
@@ -34,6 +36,7 @@ import {
 } from './dead-letters.js';
 import { ensureDelayStream, publishDelayed, runMover } from './delay-mover.js';
 import { HEADERS, names, token } from './naming.js';
+import { describeStream, purgeTopic, redeliverScope, removeScope, scopedDeadLetters, topicInfo } from './nats-admin.js';
 import { openConsumer } from './nats-consumer.js';
 import { BusNatsError } from './nats-errors.js';
 import { type ReadStart, readStream } from './read-stream.js';
@@ -51,7 +54,7 @@ export type { NatsBusOptions } from './context.js';
  * await bus.publish({ type: 'order.verified', tenantId: 't1', data: { orderId: 'o1' } });
  * ```
  */
-export async function connectNatsBus(options: NatsBusOptions): Promise<BusPort> {
+export async function connectNatsBus(options: NatsBusOptions): Promise<BusPort & BusAdminPort> {
   const nc = await connect({
     servers: options.url,
     name: options.name ?? 'portico',
@@ -104,7 +107,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<BusPort> 
   return new NatsBus(context);
 }
 
-class NatsBus implements BusPort {
+class NatsBus implements BusPort, BusAdminPort {
   readonly #context: NatsContext;
   readonly #stop = new AbortController();
   readonly #mover: Promise<void>;
@@ -121,9 +124,12 @@ class NatsBus implements BusPort {
     try {
       if (input.delayMs && input.delayMs > 0) {
         const sequence = await publishDelayed(this.#context, message, Date.now() + input.delayMs);
+        this.#context.options.metrics?.published(message.type);
         return { id: message.id, sequence, duplicate: false };
       }
-      return await this.#store(message);
+      const receipt = await this.#store(message);
+      if (!receipt.duplicate) this.#context.options.metrics?.published(message.type);
+      return receipt;
     } catch (error) {
       if (error instanceof BusNatsError) throw error;
       throw new BusNatsError('BUS_NATS_PUBLISH_FAILED', `publish of ${message.id} not acknowledged: ${String(error)}`, {
@@ -181,33 +187,35 @@ class NatsBus implements BusPort {
   }
 
   async topics(): Promise<TopicInfo[]> {
-    const { jsm, names: n } = this.#context;
     const dead = await deadLetterCounts(this.#context);
     const out: TopicInfo[] = [];
-    for await (const info of jsm.streams.list()) {
-      if (!info.config.name.startsWith(n.streamPrefix)) continue;
-      const topic = (info.config.subjects?.[0] ?? '').slice(n.subject('').length);
-      // An ordered group is several consumers (one per key bucket): summed under its name.
-      const byGroup = new Map<string, GroupInfo>();
-      for await (const consumer of jsm.consumers.list(info.config.name)) {
-        const group = consumer.config.description ?? consumer.config.durable_name ?? consumer.name;
-        const row = byGroup.get(group) ?? { group, pending: 0, inFlight: 0, deadLetters: 0 };
-        row.pending += consumer.num_pending;
-        row.inFlight += consumer.num_ack_pending;
-        row.deadLetters = dead.get(n.dlqSubject(topic, group)) ?? 0;
-        byGroup.set(group, row);
-      }
-      const groups = [...byGroup.values()];
-      out.push({
-        topic,
-        messages: info.state.messages,
-        bytes: info.state.bytes,
-        firstSequence: info.state.first_seq,
-        lastSequence: info.state.last_seq,
-        groups,
-      });
+    for await (const info of this.#context.jsm.streams.list()) {
+      if (info.config.name.startsWith(this.#context.names.streamPrefix))
+        out.push(await describeStream(this.#context, info, dead));
     }
     return out.sort((a, b) => a.topic.localeCompare(b.topic));
+  }
+
+  async topicInfo(topic: string): Promise<TopicInfo | undefined> {
+    checkTopic(topic);
+    return topicInfo(this.#context, topic);
+  }
+
+  listDeadLetters(scope: DeadLetterScope & { limit: number; after?: string }): Promise<DeadLetter[]> {
+    return scopedDeadLetters(this.#context, scope);
+  }
+
+  redeliverDeadLetters(scope: DeadLetterScope): Promise<number> {
+    return redeliverScope(this.#context, scope);
+  }
+
+  removeDeadLetters(scope: DeadLetterScope): Promise<number> {
+    return removeScope(this.#context, scope);
+  }
+
+  async purgeTopic(topic: string): Promise<number> {
+    checkTopic(topic);
+    return purgeTopic(this.#context, topic);
   }
 
   deadLetters(filter: { topic?: string; group?: string; limit: number; after?: string }): Promise<DeadLetter[]> {
@@ -242,7 +250,7 @@ export const consumerName = token;
  * const bus = await createNatsBus(config.bus);
  * ```
  */
-export function createNatsBus(config: PorticoConfig['bus']): Promise<BusPort> {
+export function createNatsBus(config: PorticoConfig['bus'], deps: BusDeps = {}): Promise<BusPort & BusAdminPort> {
   if (!config.url)
     throw new BusError('BUS_CONFIG_INVALID', 'bus.adapter "nats" needs bus.url (e.g. nats://127.0.0.1:4222)');
   return connectNatsBus({
@@ -252,6 +260,7 @@ export function createNatsBus(config: PorticoConfig['bus']): Promise<BusPort> {
     retention: (topic) => ({ ...config.retention, ...config.topics[topic] }),
     maxAckPending: config.nats.maxAckPending,
     requestTimeoutMs: config.nats.requestTimeoutMs,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
     ...(config.nats.token ? { token: config.nats.token } : {}),
     ...(config.nats.user ? { user: config.nats.user, pass: config.nats.pass } : {}),
   });

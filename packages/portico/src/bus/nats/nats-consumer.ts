@@ -132,7 +132,10 @@ class NatsMember<T> implements BusConsumer<T> {
         if (delivery) out.push(delivery);
       }
       // Several consumers (key buckets) answer one fetch in any order: hand out in stream order.
-      if (out.length > 0 || Date.now() >= until || this.#closed) return out.sort((a, b) => a.sequence - b.sequence);
+      if (out.length > 0 || Date.now() >= until || this.#closed) {
+        this.#count('delivered', out.length);
+        return out.sort((a, b) => a.sequence - b.sequence);
+      }
     }
   }
 
@@ -178,6 +181,7 @@ class NatsMember<T> implements BusConsumer<T> {
   async ack(deliveryToken: string): Promise<void> {
     this.#take(deliveryToken);
     await this.#reply(deliveryToken, '+ACK');
+    this.#count('acked', 1);
   }
 
   async nack(deliveryToken: string, options: { delayMs?: number; error?: string } = {}): Promise<void> {
@@ -186,6 +190,7 @@ class NatsMember<T> implements BusConsumer<T> {
     if (held.attempt >= (this.#options.maxDeliver ?? 5)) return this.#deadLetter(held, error);
     const delayMs = options.delayMs ?? backoffDelay(held.attempt, this.#options.backoff);
     await this.#reply(deliveryToken, `-NAK ${JSON.stringify({ delay: nanos(Math.max(0, delayMs)) })}`);
+    this.#count('retried', 1);
   }
 
   async reject(deliveryToken: string, error: string): Promise<void> {
@@ -214,6 +219,11 @@ class NatsMember<T> implements BusConsumer<T> {
       error,
     });
     await this.#reply(held.reply, '+TERM');
+    this.#count('dead', 1);
+  }
+
+  #count(outcome: 'delivered' | 'acked' | 'retried' | 'dead', n: number): void {
+    this.#context.options.metrics?.settled(this.#topic, this.#options.group, outcome, n);
   }
 
   #take(deliveryToken: string): Held {

@@ -15,6 +15,7 @@ export class BusMetrics {
   private readonly publishedTotal: Counter<'topic'>;
   private readonly settledTotal: Counter<'topic' | 'group' | 'outcome'>;
   private readonly lagGauge: Gauge<'topic' | 'group'>;
+  private readonly httpConsumerGauge: Gauge;
 
   constructor(registry: Registry) {
     this.publishedTotal = new Counter({
@@ -35,6 +36,11 @@ export class BusMetrics {
       labelNames: ['topic', 'group'],
       registers: [registry],
     });
+    this.httpConsumerGauge = new Gauge({
+      name: 'portico_bus_http_consumers',
+      help: 'Consumers open over the bus HTTP API in this process.',
+      registers: [registry],
+    });
   }
 
   published(topic: string): void {
@@ -43,6 +49,10 @@ export class BusMetrics {
 
   settled(topic: string, group: string, outcome: 'delivered' | 'acked' | 'retried' | 'dead', n: number): void {
     if (n > 0) this.settledTotal.inc({ topic, group, outcome }, n);
+  }
+
+  httpConsumers(open: number): void {
+    this.httpConsumerGauge.set(open);
   }
 
   lag(infos: readonly TopicInfo[]): void {

@@ -250,6 +250,34 @@ describe('bus HTTP API on a real Portico process', () => {
     expect(failures).toBe(2);
   });
 
+  it('a batch that lands after its caller left the long poll goes straight back to the group', async () => {
+    const tp = topic();
+    const acme = asKey('acme');
+    try {
+      const c = await acme.consumer(tp, { group: 'g', ackWaitMs: 60_000 });
+      const opened = await call('/v1/bus/consumers', { topic: tp, group: 'g', ackWaitMs: 60_000 }, 'acme');
+      const abort = new AbortController();
+      const leaving = fetch(`${portico.adminUrl}/v1/bus/consumers/${opened.body.data.id}/fetch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': keys.acme as string },
+        body: JSON.stringify({ max: 1, waitMs: 1500 }),
+        signal: abort.signal,
+      }).catch(() => 'aborted');
+      await new Promise((r) => setTimeout(r, 200));
+      abort.abort();
+      expect(await leaving).toBe('aborted');
+      // Let Portico see the socket close (a batch sent at the very moment of leaving waits out its ack wait).
+      await new Promise((r) => setTimeout(r, 500));
+      await acme.publish({ type: tp, data: 'in the poll' });
+      // Without the give-back it would be invisible for the 60 s ack wait, or until the idle
+      // close of the abandoned consumer (3 s after its last call, at the earliest).
+      const [d] = await drain(c, 1, 2500);
+      expect(d?.message.data).toBe('in the poll');
+    } finally {
+      await acme.close();
+    }
+  });
+
   it('a consumer idle past bus.http.consumerIdleMs is closed; HttpBus joins again on its next fetch', async () => {
     const tp = topic();
     const acme = asKey('acme');

@@ -76,7 +76,8 @@ export async function busConsumeRoutes(app: FastifyInstance, options: ConsumeRou
         gone = !reply.raw.writableFinished;
       });
       const deliveries = await sessions.fetch(session, request.body.max, request.body.waitMs);
-      if (gone) {
+      // The flag, or a socket that closed before the listener was there.
+      if (gone || reply.raw.destroyed || request.raw.socket?.destroyed === true) {
         // The caller left during the long poll: give the batch straight back rather than let it
         // sit out its ack wait with nobody to handle it.
         for (const d of deliveries) {

@@ -112,7 +112,7 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
           ...adminServes,
           registry,
           maxTtlSeconds: config.registry.maxTtlSeconds,
-          ...(bus ? { bus: bus.bus } : {}),
+          ...(bus ? { bus: bus.bus, busConsume: bus.consume } : {}),
           registrationAuth: new RegistrationAuth({
             mode: config.registry.auth,
             keys: config.registry.keys,

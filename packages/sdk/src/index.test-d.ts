@@ -12,6 +12,7 @@ import {
   type HealthCheck,
   type HealthReport,
   type HealthStatus,
+  HttpBus,
   type Instance,
   type InstanceRegistration,
   ok,
@@ -211,5 +212,17 @@ describe('bus', () => {
     ).toEqualTypeOf<Promise<Subscription>>();
     // @ts-expect-error no group
     bus.subscribe('payout.done', () => {}, { concurrency: 1 });
+  });
+});
+
+describe('HttpBus', () => {
+  it('is a BusPort that createBus and serve take unchanged, with an API key or a token (function)', () => {
+    expectTypeOf(new HttpBus({ url: 'http://127.0.0.1:9080', apiKey: 'k' })).toMatchTypeOf<BusPort>();
+    const port = new HttpBus({ url: 'http://127.0.0.1:9080', token: async () => 'jwt' });
+    expectTypeOf(createBus<{ 'a.b': { n: number } }>(port).drain).toEqualTypeOf<
+      (timeoutMs: number) => Promise<{ finished: number; nacked: number }>
+    >();
+    // @ts-expect-error the URL of the admin port is required
+    new HttpBus({ apiKey: 'k' });
   });
 });

@@ -15,6 +15,7 @@ export {
   type SubscribeOptions,
   type TopicMap,
 } from './bus/bus-client.js';
+export type { BusCredentials } from './bus/bus-http-call.js';
 export type {
   BackoffOptions,
   BusAdminPort,
@@ -33,6 +34,7 @@ export type {
   StartPosition,
   TopicInfo,
 } from './bus/bus-types.js';
+export { HttpBus, type HttpBusOptions } from './bus/http-bus.js';
 export { ProcessedWindow } from './bus/processed-window.js';
 export {
   type BusEvent,

@@ -3,7 +3,10 @@ import type { BusPort } from '@portico/sdk';
 import { fail, ok, PorticoError } from '@portico/sdk';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { BusMetrics } from '../bus/bus-metrics.js';
 import { busAdminRoutes } from '../bus/http/admin-routes.js';
+import { busConsumeRoutes } from '../bus/http/consume-routes.js';
+import type { ConsumeLimits } from '../bus/http/consume-sessions.js';
 import { busPublishRoute } from '../bus/http/publish-route.js';
 import { type ConsoleOptions, mountConsole } from '../console/mount-console.js';
 import { declaredRouteRoutes } from '../gateway/declared-routes/admin-routes.js';
@@ -53,6 +56,8 @@ export interface AdminServerOptions {
   console?: ConsoleOptions;
   /** The bus services publish to at /v1/bus (docs/bus.md); needs `identity` to check callers. */
   bus?: BusPort;
+  /** Bounds and metrics of the bus consume API at /v1/bus/consumers; absent = not served. */
+  busConsume?: { limits: ConsumeLimits; metrics?: BusMetrics };
 }
 
 /**
@@ -131,6 +136,8 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
   if (options.bus && options.identity) {
     await app.register(busPublishRoute, { bus: options.bus, identity: options.identity });
     await app.register(busAdminRoutes, { bus: options.bus, identity: options.identity });
+    if (options.busConsume)
+      await app.register(busConsumeRoutes, { bus: options.bus, identity: options.identity, ...options.busConsume });
   }
   return app;
 }

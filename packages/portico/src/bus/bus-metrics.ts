@@ -25,6 +25,7 @@ export class BusMetrics {
   private source: (() => Promise<readonly TopicInfo[]>) | undefined;
   /** The look at the bus in progress: the three gauges of one scrape (collected together) share it. */
   private reading: Promise<void> | undefined;
+  private readonly httpConsumerGauge: Gauge;
 
   constructor(registry: Registry) {
     this.publishedTotal = new Counter({
@@ -45,6 +46,11 @@ export class BusMetrics {
     this.lagGauge = gauge('portico_bus_lag', 'Messages of a topic a group has not acked yet (pending + in flight).');
     this.inFlightGauge = gauge('portico_bus_in_flight', 'Messages delivered to a group and waiting for an ack.');
     this.deadGauge = gauge('portico_bus_dead_letters', 'Dead letters a group holds.');
+    this.httpConsumerGauge = new Gauge({
+      name: 'portico_bus_http_consumers',
+      help: 'Consumers open over the bus HTTP API in this process.',
+      registers: [registry],
+    });
   }
 
   published(topic: string): void {
@@ -53,6 +59,10 @@ export class BusMetrics {
 
   settled(topic: string, group: string, outcome: 'delivered' | 'acked' | 'retried' | 'dead', n: number): void {
     if (n > 0) this.settledTotal.inc({ topic, group, outcome }, n);
+  }
+
+  httpConsumers(open: number): void {
+    this.httpConsumerGauge.set(open);
   }
 
   /** Where the gauges read the figures of every topic at scrape time (the bus's `topics()`). */

@@ -9,6 +9,12 @@ export const BUS_ERROR_CODES = {
   BUS_INPUT_INVALID: 400,
   /** A call on a bus or consumer that was closed. */
   BUS_CLOSED: 503,
+  /** An ack, nack or reject over HTTP named a delivery token this consumer does not hold (any more). */
+  BUS_DELIVERY_UNKNOWN: 404,
+  /** An HTTP consumer id that is unknown, closed, idle too long, or another caller's. */
+  BUS_CONSUMER_UNKNOWN: 404,
+  /** This process already has `bus.http.maxConsumers` open HTTP consumers. */
+  BUS_CONSUMER_LIMIT: 503,
 } as const;
 
 /** One of `BUS_ERROR_CODES`. */

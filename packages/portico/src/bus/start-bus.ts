@@ -5,10 +5,13 @@ import type { PorticoMetrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
 import { BusMetrics } from './bus-metrics.js';
 import { createBus } from './create-bus.js';
+import type { ConsumeLimits } from './http/consume-sessions.js';
 
 /** The bus of a running process, and how to stop it. */
 export interface RunningBus {
   bus: BusPort;
+  /** What the admin port's consume API needs beside the bus (`bus.http` bounds, metrics). */
+  consume: { limits: ConsumeLimits; metrics: BusMetrics };
   close(): Promise<void>;
 }
 
@@ -33,5 +36,5 @@ export async function startBus(
   busMetrics.watch(() => bus.topics());
   // The embedded bus is the store, which has its own check; a network adapter reports itself.
   health.addCheck('bus', () => 'healthy');
-  return { bus, close: () => bus.close() };
+  return { bus, consume: { limits: config.bus.http, metrics: busMetrics }, close: () => bus.close() };
 }

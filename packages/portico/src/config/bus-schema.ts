@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { BusHttpSchema } from './bus-http-schema.js';
 import { NatsBusSchema } from './bus-nats-schema.js';
 
 /** The bus adapters a config may name (docs/bus.md). */
@@ -37,6 +38,8 @@ export const BusSchema = Type.Object(
     sweepMs: Type.Integer({ minimum: 1000, default: 30_000 }),
     /** NATS adapter: names, credentials and bounds (docs/bus.md, "NATS JetStream adapter"). */
     nats: NatsBusSchema,
+    /** The consume API on the admin port: long-poll, batch and consumer bounds. */
+    http: BusHttpSchema,
     /** Upper bound of one fetch, whatever a consumer asks (bounded prefetch). */
     maxFetch: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
   },

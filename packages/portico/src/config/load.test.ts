@@ -81,6 +81,7 @@ const DEFAULTS: PorticoConfig = {
     sweepMs: 30_000,
     nats: { prefix: 'portico', token: '', user: '', pass: '', maxAckPending: 1000, requestTimeoutMs: 5000 },
     maxFetch: 1000,
+    http: { maxWaitMs: 20_000, maxBatch: 100, consumerIdleMs: 60_000, maxConsumers: 1000 },
   },
   realtime: {
     enabled: true,

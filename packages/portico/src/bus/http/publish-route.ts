@@ -1,14 +1,12 @@
-import { type BusPort, ok, PorticoError, type PublishInput, permissionCovers } from '@portico/sdk';
+import { type BusPort, ok, type PublishInput } from '@portico/sdk';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { principalOf, requireCredential } from '../../identity/http/principal.js';
 import type { Identity } from '../../identity/identity.js';
-import type { Principal } from '../../identity/model.js';
-import { PLATFORM_TENANT } from '../../identity/permissions.js';
-import { BusError } from '../errors.js';
+import { BUS_PUBLISH_PERMISSION, publishTenant, requireBusPermission } from './bus-access.js';
+import { busHttpError } from './bus-http-errors.js';
 
-/** The permission a caller needs to publish; `bus.*` or `*` cover it too. */
-export const BUS_PUBLISH_PERMISSION = 'bus.publish';
+export { BUS_PUBLISH_PERMISSION };
 
 const PublishBody = Type.Object(
   {
@@ -47,6 +45,7 @@ export async function busPublishRoute(
     async (request, reply) => {
       const principal = principalOf(request);
       const input = request.body as PublishInput;
+      requireBusPermission(principal, BUS_PUBLISH_PERMISSION, 'publishing');
       const tenantId = publishTenant(principal, input.tenantId);
       try {
         const receipt = await bus.publish({ ...input, tenantId });
@@ -54,26 +53,8 @@ export async function busPublishRoute(
         return ok(receipt, request.id);
       } catch (error) {
         // The adapters refuse bad topics, keys or delays with a BusError: the caller's mistake.
-        if (error instanceof BusError && error.status < 500) {
-          throw new PorticoError('VALIDATION_ERROR', error.message, { code: error.code });
-        }
-        throw error;
+        throw busHttpError(error);
       }
     },
   );
-}
-
-/** The tenant a publish is for, after checking the caller may publish for it. */
-function publishTenant(principal: Principal, asked: string | null | undefined): string | null {
-  if (!principal.permissions.some((granted) => permissionCovers(granted, BUS_PUBLISH_PERMISSION))) {
-    throw new PorticoError('AUTHORIZATION_ERROR', `publishing needs the ${BUS_PUBLISH_PERMISSION} permission`);
-  }
-  const own = principal.tenant === PLATFORM_TENANT ? null : principal.tenant;
-  if (asked === undefined || asked === own) return own;
-  if (principal.tenant !== PLATFORM_TENANT) {
-    throw new PorticoError('AUTHORIZATION_ERROR', 'a message can only be published for your own tenant', {
-      tenant: asked,
-    });
-  }
-  return asked;
 }

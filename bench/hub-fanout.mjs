@@ -22,7 +22,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PORTICO_CLI, startPortico } from './lib/portico.mjs';
 import {
@@ -50,7 +50,9 @@ const WATCHDOG_MS = 240_000;
 const PASSWORD = 'hub-fanout-bench-password';
 const cpuProf = process.argv.includes('--cpu-prof');
 /** `--before <cli>`: a third contender, Portico from another build (e.g. before a change). */
-const before = process.argv.includes('--before') ? process.argv[process.argv.indexOf('--before') + 1] : undefined;
+const before = process.argv.includes('--before')
+  ? resolve(process.argv[process.argv.indexOf('--before') + 1])
+  : undefined;
 const WORK_DIR = fileURLToPath(new URL('./.work', import.meta.url));
 const CLIENT_FILE = fileURLToPath(new URL('./lib/hub-clients.mjs', import.meta.url));
 const PEER_FILE = fileURLToPath(new URL('./servers/ws-broadcast.mjs', import.meta.url));

@@ -24,6 +24,7 @@ import type { RunningIdentity } from './identity/start-identity.js';
 import { createLogger } from './logger.js';
 import { createAccessLog } from './observability/access-log.js';
 import { PorticoMetrics } from './observability/metrics.js';
+import type { HubAdminSource } from './realtime/hub-admin-api.js';
 import { startRealtime } from './realtime/start-realtime.js';
 import { HttpRegistry } from './registry/http-registry.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
@@ -101,7 +102,13 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
     logger,
     health,
     metrics: () => metrics.text(),
-    ...(gatewayPart ? { gatewayView: () => describeServices(gatewayPart.table), routes: gatewayPart.routes } : {}),
+    ...(gatewayPart
+      ? {
+          gatewayView: () => describeServices(gatewayPart.table),
+          routes: gatewayPart.routes,
+          realtime: gatewayPart.realtime,
+        }
+      : {}),
   };
   // Each server is loaded only where it runs: a gateway-only process, which holds neither the
   // registry nor identity, never loads Fastify (docs/deployment.md).
@@ -219,7 +226,7 @@ async function createGatewayPart(
   tracing: Tracing | undefined,
   metrics: PorticoMetrics,
   bus: BusPort | undefined,
-): Promise<{ gateway: Gateway; table: RoutingTable; routes: DeclaredRouteSet }> {
+): Promise<{ gateway: Gateway; table: RoutingTable; routes: DeclaredRouteSet; realtime: HubAdminSource }> {
   // A gateway-only process without `clusterSecret` has no identity: its policies then refuse
   // every path that needs a credential (503) rather than let it through.
   const identityView = identityPort ? new IdentityView({ resync: () => identityPort.resync?.() }) : undefined;
@@ -263,6 +270,7 @@ async function createGatewayPart(
   health.addReadiness(() => table.synced);
   // The hub on the public port (docs/realtime.md), fed from the bus where this process holds one.
   const realtime = await startRealtime(config.realtime, identityView, logger, bus);
+  metrics.realtime().read(realtime.hub);
   const gateway = createGateway({
     table,
     health,
@@ -292,6 +300,7 @@ async function createGatewayPart(
   return {
     table,
     routes,
+    realtime: { hub: realtime.hub, identity: identityView },
     gateway: {
       server: gateway.server,
       requestsSettled: gateway.requestsSettled,

@@ -19,6 +19,8 @@ import { identityAdminRoutes } from '../identity/http/admin-routes.js';
 import { identityWatchRoutes } from '../identity/http/identity-watch-routes.js';
 import type { Identity } from '../identity/identity.js';
 import type { InProcessIdentityPort } from '../identity/in-process-port.js';
+import { realtimeAdminRoutes } from '../realtime/admin-routes.js';
+import type { HubAdminSource } from '../realtime/hub-admin-api.js';
 import type { RegistrationAuth } from '../registry/registration-auth.js';
 import type { RegistryPort } from '../registry/registry-port.js';
 import { registryRoutes } from '../registry/routes.js';
@@ -58,6 +60,8 @@ export interface AdminServerOptions {
   bus?: BusPort;
   /** Bounds and metrics of the bus consume API at /v1/bus/consumers; absent = not served. */
   busConsume?: { limits: ConsumeLimits; metrics?: BusMetrics };
+  /** This process's realtime hub, described at /v1/realtime (docs/realtime.md). */
+  realtime?: HubAdminSource;
 }
 
 /**
@@ -123,6 +127,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
   const { gatewayView } = options;
   if (gatewayView) app.get('/v1/gateway/services', async (request) => ok(gatewayView(), request.id));
   if (options.routes) await app.register(declaredRouteRoutes, { routes: options.routes });
+  if (options.realtime) await app.register(realtimeAdminRoutes, options.realtime);
   if (options.registry) {
     await app.register(registryRoutes, {
       registry: options.registry,

@@ -9,6 +9,8 @@ import type { PlatformHealth } from '../health/platform-health.js';
 import { answerClientError } from '../http/client-error.js';
 import { sendJson } from '../http/envelope-response.js';
 import { requestIdFrom } from '../http/request-id.js';
+import { hubAdminOperations } from '../realtime/admin-routes.js';
+import type { HubAdminSource } from '../realtime/hub-admin-api.js';
 import type { AdminPort } from './admin-port.js';
 import { BodyError, readJsonBody } from './json-body.js';
 import { type MetricsText, metricsHeaders } from './metrics-route.js';
@@ -26,6 +28,8 @@ export interface LeanAdminOptions {
   gatewayView?: () => unknown;
   /** This gateway's declared routes, served at /v1/gateway/routes. */
   routes?: DeclaredRouteSet;
+  /** This gateway's realtime hub, described at /v1/realtime (docs/realtime.md). */
+  realtime?: HubAdminSource;
 }
 
 /** One request, once routed and checked. */
@@ -91,6 +95,9 @@ export function createLeanAdminServer(options: LeanAdminOptions): AdminPort {
   }
   if (gatewayView) add('GET', '/v1/gateway/services', { handler: async ({ id }) => answer(ok(gatewayView(), id)) });
   if (routes) addRouteApi(add, routes);
+  for (const op of options.realtime ? hubAdminOperations(options.realtime) : []) {
+    add('GET', op.path, { handler: async ({ req, id }) => answer(ok(await op.run(req.headers), id)) });
+  }
 
   const server = createServer({ keepAliveTimeout: 72_000, requestTimeout: 0 }, (req, res) => {
     const found = router.find(req.method as HTTPMethod, req.url ?? '/');

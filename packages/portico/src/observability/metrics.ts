@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { VERSION } from '../version.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { IdentityMetrics } from './identity-metrics.js';
+import { RealtimeMetrics } from './realtime-metrics.js';
 import { RegistryMetrics } from './registry-metrics.js';
 
 /**
@@ -22,6 +23,7 @@ export class PorticoMetrics {
   private gatewayPart: GatewayMetrics | undefined;
   private registryPart: RegistryMetrics | undefined;
   private identityPart: IdentityMetrics | undefined;
+  private realtimePart: RealtimeMetrics | undefined;
 
   constructor(role: string) {
     // Process CPU, memory, heap, event-loop lag, GC: what the dashboard's process row reads.
@@ -48,6 +50,11 @@ export class PorticoMetrics {
   identity(): IdentityMetrics {
     this.identityPart ??= new IdentityMetrics(this.registry);
     return this.identityPart;
+  }
+
+  realtime(): RealtimeMetrics {
+    this.realtimePart ??= new RealtimeMetrics(this.registry);
+    return this.realtimePart;
   }
 
   /** The exposition text, and the content type to serve it with. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { BusMessage } from '@portico/sdk';
 import type { Logger } from 'pino';
@@ -9,6 +10,7 @@ import { ChannelHistory } from './channel-history.js';
 import { channelFor } from './channel-name.js';
 import { CLOSE_CODES } from './close-codes.js';
 import { connectCredential, type SocketIdentity, verifySocketCredential } from './socket-auth.js';
+import { directSocket, sendWire, type WireFrame, wireFrame } from './wire-frame.js';
 
 /** How long a cut-off slow client has to read up to its 4008 close frame before it is terminated. */
 const SLOW_CLOSE_GRACE_MS = 5_000;
@@ -16,6 +18,8 @@ const SLOW_CLOSE_GRACE_MS = 5_000;
 /** What a hub socket carries besides the socket itself. */
 interface Client {
   ws: WebSocket;
+  /** The TCP socket message frames are written to directly (`wire-frame.ts`), when they may be. */
+  direct: Socket | undefined;
   who: SocketIdentity | undefined;
   channels: Set<string>;
   alive: boolean;
@@ -28,12 +32,14 @@ export interface HubStats {
   channels: { channel: string; subscribers: number; history: number }[];
   delivered: number;
   slowClientDisconnects: number;
+  /** Sockets closed with 4401: a bad, forged or expired credential, no auth in time, or no re-auth. */
+  authFailures: number;
 }
 
 /**
  * The realtime hub: authenticated WebSockets subscribed to tenant-scoped channels, fed by
- * `deliver` (the bus feed calls it for each message of the realtime topic). A frame is
- * serialized once per channel and the same string is sent to every subscriber.
+ * `deliver` (the bus feed calls it for each message of the realtime topic). A message is
+ * serialized and framed once, and the same bytes are written to every subscriber.
  *
  * @example
  * ```ts
@@ -50,6 +56,7 @@ export class RealtimeHub {
   readonly #ping: NodeJS.Timeout;
   #delivered = 0;
   #slow = 0;
+  #authFailures = 0;
 
   constructor(
     readonly config: RealtimeConfig,
@@ -78,16 +85,17 @@ export class RealtimeHub {
       return;
     }
     const channel = `tenant:${message.tenantId}:${body.channel}`;
-    const frame = JSON.stringify({
+    const text = JSON.stringify({
       type: 'message',
       channel,
       id: message.id,
       data: body.data ?? null,
       timestamp: message.timestamp,
     });
-    this.#historyOf(channel).push({ id: message.id, frame });
+    this.#historyOf(channel).push({ id: message.id, frame: text });
     const subscribers = this.#subscribers.get(channel);
     if (subscribers === undefined) return;
+    const frame = wireFrame(text);
     for (const client of subscribers) this.#send(client, frame);
   }
 
@@ -102,7 +110,13 @@ export class RealtimeHub {
       subscribers: set.size,
       history: this.#history.get(channel)?.size ?? 0,
     }));
-    return { connections, channels, delivered: this.#delivered, slowClientDisconnects: this.#slow };
+    return {
+      connections,
+      channels,
+      delivered: this.#delivered,
+      slowClientDisconnects: this.#slow,
+      authFailures: this.#authFailures,
+    };
   }
 
   /** Closes every socket with 1001 (reconnect elsewhere). */
@@ -113,7 +127,14 @@ export class RealtimeHub {
   }
 
   #open(ws: WebSocket, req: IncomingMessage): void {
-    const client: Client = { ws, who: undefined, channels: new Set(), alive: true, timer: undefined };
+    const client: Client = {
+      ws,
+      direct: directSocket(ws),
+      who: undefined,
+      channels: new Set(),
+      alive: true,
+      timer: undefined,
+    };
     this.#clients.add(client);
     ws.on('pong', () => {
       client.alive = true;
@@ -127,7 +148,7 @@ export class RealtimeHub {
       return;
     }
     client.timer = setTimeout(() => {
-      if (client.who === undefined) ws.close(CLOSE_CODES.UNAUTHENTICATED, 'no auth message before the deadline');
+      if (client.who === undefined) this.#refuse(client, 'no auth message before the deadline');
     }, this.config.authDeadlineMs);
   }
 
@@ -135,7 +156,7 @@ export class RealtimeHub {
     const who = this.identity ? await verifySocketCredential(this.identity, credential) : undefined;
     if (client.ws.readyState !== client.ws.OPEN) return;
     if (who === undefined) {
-      client.ws.close(CLOSE_CODES.UNAUTHENTICATED, 'the token or API key is invalid or expired');
+      this.#refuse(client, 'the token or API key is invalid or expired');
       return;
     }
     if (client.who !== undefined && client.who.principal.tenant !== who.principal.tenant) {
@@ -157,7 +178,7 @@ export class RealtimeHub {
         if (client.who?.expiresAt !== expiresAt) return;
         this.#sendFrame(client, { type: 'reauth', graceMs: this.config.reauthGraceMs });
         client.timer = setTimeout(() => {
-          if (client.who?.expiresAt === expiresAt) client.ws.close(CLOSE_CODES.UNAUTHENTICATED, 'token expired');
+          if (client.who?.expiresAt === expiresAt) this.#refuse(client, 'token expired');
         }, this.config.reauthGraceMs);
       },
       Math.max(0, expiresAt - Date.now()),
@@ -175,14 +196,14 @@ export class RealtimeHub {
     }
     if (frame.type === 'auth') {
       if (typeof frame.token !== 'string') {
-        client.ws.close(CLOSE_CODES.UNAUTHENTICATED, 'auth needs a token');
+        this.#refuse(client, 'auth needs a token');
         return;
       }
       void this.#authenticate(client, frame.token);
       return;
     }
     if (client.who === undefined) {
-      client.ws.close(CLOSE_CODES.UNAUTHENTICATED, 'the first message must be {type:"auth", token}');
+      this.#refuse(client, 'the first message must be {type:"auth", token}');
       return;
     }
     if (frame.type === 'subscribe') this.#subscribe(client, frame.channel, frame.lastId);
@@ -229,7 +250,14 @@ export class RealtimeHub {
     this.#sendFrame(client, { type: 'unsubscribed', channel });
   }
 
-  #send(client: Client, frame: string): void {
+  /** Closes with 4401 and counts it (`portico_realtime_auth_failures_total`). */
+  #refuse(client: Client, reason: string): void {
+    this.#authFailures++;
+    client.ws.close(CLOSE_CODES.UNAUTHENTICATED, reason);
+  }
+
+  /** A message frame: framed once for every subscriber, or a history entry's JSON on resume. */
+  #send(client: Client, frame: WireFrame | string): void {
     const { ws } = client;
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > this.config.maxBufferedBytes) {
@@ -241,7 +269,8 @@ export class RealtimeHub {
       setTimeout(() => ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
       return;
     }
-    ws.send(frame);
+    if (typeof frame === 'string') ws.send(frame);
+    else sendWire(ws, client.direct, frame);
     this.#delivered++;
   }
 

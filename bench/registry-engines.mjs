@@ -137,7 +137,8 @@ async function redis() {
     await multi.exec();
   };
   try {
-    return await measure('Redis 7 (SET EX + XADD in MULTI, XREAD BLOCK)', { write, wait: w.wait });
+    const version = /redis_version:(\S+)/.exec(await writer.info('server'))?.[1];
+    return await measure(`Redis ${version} (SET EX + XADD in MULTI, XREAD BLOCK)`, { write, wait: w.wait });
   } finally {
     running = false;
     await loop;
@@ -175,7 +176,10 @@ async function nats() {
     else await kv.put(key, JSON.stringify({ op, instance: doc(key) }));
   };
   try {
-    return await measure('NATS 2.9 JetStream KV (put, lease bucket, KV watch)', { write, wait: w.wait });
+    return await measure(`nats-server ${nc1.info?.version} JetStream KV (put, lease bucket, KV watch)`, {
+      write,
+      wait: w.wait,
+    });
   } finally {
     iter.stop();
     await nc1.close();
@@ -200,14 +204,18 @@ async function postgres() {
     const w = waiter();
     let last = 0;
     let reading = Promise.resolve();
+    let queued = false;
     // NOTIFY has no replay: the payload only wakes the watcher, which reads the change table
-    // from its last revision (what a resumable watch needs anyway).
+    // from its last revision (what a resumable watch needs anyway). Wake-ups that come while a
+    // read is queued are folded into it.
     listener.on('notification', () => {
+      if (queued) return;
+      queued = true;
       reading = reading.then(async () => {
-        const { rows } = await listener.query(
-          'select revision, id, op from changes where revision > $1 order by revision',
-          [last],
-        );
+        queued = false;
+        const { rows } = await listener
+          .query('select revision, id, op from changes where revision > $1 order by revision', [last])
+          .catch(() => ({ rows: [] }));
         for (const row of rows) {
           last = Number(row.revision);
           w.seen(row.id, row.op);
@@ -234,8 +242,11 @@ async function postgres() {
       await writer.query(sql, op === 'deregister' ? [key, op] : [key, op, doc(key)]);
     };
     try {
-      return await measure('PostgreSQL 17 (table + change table, LISTEN/NOTIFY)', { write, wait: w.wait });
+      const { rows } = await writer.query('show server_version');
+      const name = `PostgreSQL ${rows[0].server_version.split(' ')[0]} (table + change table, LISTEN/NOTIFY)`;
+      return await measure(name, { write, wait: w.wait });
     } finally {
+      await reading;
       await listener.end();
       await writer.end();
     }
@@ -248,6 +259,7 @@ const results = [];
 for (const run of [nats, redis, postgres]) {
   try {
     results.push(await run());
+    console.log(results.at(-1));
   } catch (error) {
     results.push({ engine: run.name, error: String(error) });
   }

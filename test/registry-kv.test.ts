@@ -97,7 +97,7 @@ describe('KV registry across adapters', () => {
       const made: number[] = [];
       for (let i = 0; i < 30; i++) {
         const writer = i % 2 === 0 ? a : b;
-        if (i % 5 === 4) made.push((await writer.deregister(`before-${i % 10}`))?.revision as number);
+        if (i % 5 === 4) made.push((await writer.deregister(`before-${(i - 4) / 5}`))?.revision as number);
         else made.push((await writer.register({ ...base, id: `during-${i}` })).instance.revision);
       }
       await sleep(200);

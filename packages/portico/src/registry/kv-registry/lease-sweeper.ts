@@ -47,7 +47,8 @@ export class LeaseSweeper {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.sweep(), this.deps.sweepMs);
+    // A pass does not throw (a failed write waits for the next pass); the catch is for bugs' sake.
+    this.timer = setInterval(() => this.sweep().catch(() => {}), this.deps.sweepMs);
     this.timer.unref();
   }
 
@@ -56,17 +57,23 @@ export class LeaseSweeper {
     await this.running;
   }
 
-  /** One pass, when this process holds the term. */
+  /** One pass, when this process holds the term; a pass still running is joined, not doubled. */
   sweep(): Promise<SweepResult> {
-    this.running ??= (async () => {
-      try {
-        if (!this.deps.term.isLeader()) return { expired: 0, refused: 0 };
-        return await this.expire(this.deps.mirror.expired(Date.now()));
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
+    if (this.running) return this.running;
+    const pass = this.pass();
+    this.running = pass;
+    // Cleared only after the assignment above: a pass that ends at once must not leave itself behind.
+    pass
+      .finally(() => {
+        if (this.running === pass) this.running = undefined;
+      })
+      .catch(() => {});
+    return pass;
+  }
+
+  private async pass(): Promise<SweepResult> {
+    if (!this.deps.term.isLeader()) return { expired: 0, refused: 0 };
+    return this.expire(this.deps.mirror.expired(Date.now()));
   }
 
   /** Writes the removal of each lease, fenced; what the sweep found is passed in, so a test can hold it. */

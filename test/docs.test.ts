@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { BUS_ERROR_CODES } from '../packages/portico/src/bus/errors.js';
 import { BUS_NATS_ERROR_CODES } from '../packages/portico/src/bus/nats/nats-errors.js';
 import { ConfigSchema, ENV_OVERRIDES } from '../packages/portico/src/config/schema.js';
+import { REGISTRY_KV_ERROR_CODES } from '../packages/portico/src/registry/kv-registry/kv-errors.js';
 import { STORE_KEY_ERROR_CODES } from '../packages/portico/src/store/secrets/key-errors.js';
 
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
@@ -36,6 +37,7 @@ describe('documentation', () => {
       ...Object.keys(STORE_KEY_ERROR_CODES),
       ...Object.keys(BUS_ERROR_CODES),
       ...BUS_NATS_ERROR_CODES,
+      ...REGISTRY_KV_ERROR_CODES,
     ];
     const missing = codes.filter((code) => !headings.has(`\`${code}\``));
     expect(missing).toEqual([]);

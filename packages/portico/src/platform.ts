@@ -27,9 +27,9 @@ import { PorticoMetrics } from './observability/metrics.js';
 import type { HubAdminSource } from './realtime/hub-admin-api.js';
 import { startRealtime } from './realtime/start-realtime.js';
 import { HttpRegistry } from './registry/http-registry.js';
-import { MemoryRegistry } from './registry/memory-registry.js';
 import { RegistrationAuth } from './registry/registration-auth.js';
 import type { RegistryPort } from './registry/registry-port.js';
+import { startRegistry } from './registry/start-registry.js';
 import type { Tracing } from './tracing/tracing.js';
 
 /**
@@ -81,7 +81,8 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
   const metrics = new PorticoMetrics(role);
   // Identity lives with the store; in all-in-one mode that is this process.
   const identity = role === 'all' ? await startIdentityPart(config, logger, health, metrics) : undefined;
-  const registry = createRegistry(config, role, logger, health, metrics);
+  const registry =
+    role === 'gateway' ? remoteRegistry(config, logger, health) : await startRegistry(config, logger, health, metrics);
   // The bus lives with the store in all-in-one mode (docs/bus.md).
   const bus = identity
     ? await (await import('./bus/start-bus.js')).startBus(config, identity.identity.store, health, metrics)
@@ -172,25 +173,8 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
   };
 }
 
-function createRegistry(
-  config: PorticoConfig,
-  role: PorticoRole,
-  logger: Logger,
-  health: PlatformHealth,
-  metrics: PorticoMetrics,
-): RegistryPort {
-  if (role !== 'gateway') {
-    // In this process and in memory: it is up exactly as long as the process is.
-    health.addCheck('registry', () => 'healthy');
-    const counts = metrics.registryMetrics();
-    const memory = new MemoryRegistry({
-      ttlSeconds: config.registry.ttlSeconds,
-      watchHistory: config.registry.watchHistory,
-      onLeaseExpired: () => counts.leaseExpired(),
-    });
-    counts.read(memory);
-    return memory;
-  }
+/** The registry for a gateway started alone: the network adapter to a registry process. */
+function remoteRegistry(config: PorticoConfig, logger: Logger, health: PlatformHealth): RegistryPort {
   const remote = new HttpRegistry(config.registryUrl, {
     logger,
     assertionKeySecret: config.clusterSecret,

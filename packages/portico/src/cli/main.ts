@@ -2,6 +2,7 @@
 import { RouteConflictError } from '../gateway/declared-routes/declared-route-set.js';
 import { createLogger } from '../logger.js';
 import { ListenError, type PorticoRole, startPortico } from '../platform.js';
+import { RegistryKvError } from '../registry/kv-registry/kv-errors.js';
 import { StoreKeyError } from '../store/secrets/key-errors.js';
 import { StoreError } from '../store/store.js';
 import { VERSION } from '../version.js';
@@ -55,6 +56,11 @@ async function start(role: PorticoRole): Promise<number> {
     if (error instanceof StoreKeyError) {
       process.stderr.write(`portico: ${error.message}\n`);
       return CONFIG_ERROR_EXIT;
+    }
+    // NATS away at start: a restart once it is back can help, so not the configuration's exit code.
+    if (error instanceof RegistryKvError) {
+      process.stderr.write(`portico: ${error.code}: ${error.message}\n`);
+      return 1;
     }
     if (error instanceof ListenError || error instanceof StoreError || error instanceof RouteConflictError) {
       process.stderr.write(`portico: ${error.message}\n`);

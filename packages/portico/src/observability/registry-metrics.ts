@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { MemoryRegistry } from '../registry/memory-registry.js';
+import type { RegistryPort } from '../registry/registry-port.js';
 
 /**
  * The registry's metrics, in the process that holds the registry: instances per service and
@@ -15,7 +15,7 @@ import type { MemoryRegistry } from '../registry/memory-registry.js';
  */
 export class RegistryMetrics {
   private readonly expiries: Counter;
-  private source: MemoryRegistry | undefined;
+  private source: RegistryPort | undefined;
 
   constructor(registry: Registry) {
     this.expiries = new Counter({
@@ -51,7 +51,7 @@ export class RegistryMetrics {
   }
 
   /** The registry the gauges read when scraped. */
-  read(source: MemoryRegistry): void {
+  read(source: RegistryPort): void {
     this.source = source;
   }
 }

@@ -13,6 +13,7 @@ import type { AdminPort } from './admin-port.js';
 import { BodyError, readJsonBody } from './json-body.js';
 import { type MetricsText, metricsHeaders } from './metrics-route.js';
 import { REQUEST_AJV_OPTIONS, requestProblem, validationError } from './request-validation.js';
+import { STATUS_PATH } from './status-route.js';
 
 /** What the admin port of a gateway-only process serves. */
 export interface LeanAdminOptions {
@@ -24,6 +25,8 @@ export interface LeanAdminOptions {
   metrics?: MetricsText;
   /** This gateway's state, served at /v1/gateway/services. */
   gatewayView?: () => unknown;
+  /** This process's view of the cluster, served at /v1/status (`portico status`). */
+  status?: () => Promise<unknown>;
   /** This gateway's declared routes, served at /v1/gateway/routes. */
   routes?: DeclaredRouteSet;
 }
@@ -79,7 +82,7 @@ export function createLeanAdminServer(options: LeanAdminOptions): AdminPort {
   for (const path of ['/health', '/livez', '/readyz']) {
     add('GET', path, { handler: async ({ res, id }) => void health.answer(path, res, id) });
   }
-  const { metrics, gatewayView, routes } = options;
+  const { metrics, gatewayView, routes, status } = options;
   if (metrics) {
     add('GET', '/metrics', {
       async handler({ res }) {
@@ -91,6 +94,7 @@ export function createLeanAdminServer(options: LeanAdminOptions): AdminPort {
   }
   if (gatewayView) add('GET', '/v1/gateway/services', { handler: async ({ id }) => answer(ok(gatewayView(), id)) });
   if (routes) addRouteApi(add, routes);
+  if (status) add('GET', STATUS_PATH, { handler: async ({ id }) => answer(ok(await status(), id)) });
 
   const server = createServer({ keepAliveTimeout: 72_000, requestTimeout: 0 }, (req, res) => {
     const found = router.find(req.method as HTTPMethod, req.url ?? '/');

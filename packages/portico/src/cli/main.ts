@@ -14,6 +14,8 @@ Usage:
   portico start gateway   run only the gateway, watching the registry at PORTICO_REGISTRY_URL
   portico start registry  run only the registry (admin port)
   portico migrate         bring the store (PGlite, or PORTICO_DATABASE_URL) to the latest schema
+  portico status [--url URL] [--json]
+                          how the process at an admin URL (or PORTICO_ADMIN_URL) sees the cluster
   portico --version       print the version
   portico help            this text
 
@@ -32,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Loaded on demand: the store's modules have no place in a gateway's memory.
   if (command === 'migrate' && argv.length === 1) return (await import('./migrate-command.js')).migrateCommand();
+  if (command === 'status') return (await import('./status-command.js')).statusCommand(argv.slice(1));
   if (command !== 'start' || !isRole(target)) {
     process.stderr.write(`portico: unknown command "${argv.join(' ')}"\n\n${USAGE}\n`);
     return 1;

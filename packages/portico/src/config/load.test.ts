@@ -17,7 +17,14 @@ const DEFAULTS: PorticoConfig = {
   registryUrl: 'http://127.0.0.1:9080',
   identityUrl: '',
   clusterSecret: '',
-  registry: { ttlSeconds: 30, maxTtlSeconds: 3600, watchHistory: 10_000, auth: 'loopback-open', keys: {} },
+  registry: {
+    ttlSeconds: 30,
+    maxTtlSeconds: 3600,
+    watchHistory: 10_000,
+    auth: 'loopback-open',
+    keys: {},
+    lastKnownGood: { enabled: true, file: '', debounceMs: 500, waitMs: 250 },
+  },
   gateway: {
     balancer: 'round-robin',
     maxBodyBytes: 8 * 1024 * 1024,

@@ -9,6 +9,10 @@ set -euo pipefail
 # chromium: the console's browser tests, driven by playwright-core (test/console-*.test.ts).
 # fonts-wqy-microhei: a CJK font, so the console's Chinese screenshots show text, not boxes.
 PACKAGES=(redis-server openssl nats-server chromium fonts-wqy-microhei)
+# kubectl: `kubectl kustomize` renders deploy/kubernetes for test/deploy-manifests.test.ts. Debian's
+# package is kubernetes-client; it owns /usr/bin/kubectl as another vendor's `kubectl` package does,
+# so it is added only when no kubectl is there (the overlays read with either).
+command -v kubectl >/dev/null 2>&1 || PACKAGES+=(kubernetes-client)
 if ((${#PACKAGES[@]} == 0)); then exit 0; fi
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

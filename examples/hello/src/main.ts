@@ -12,6 +12,9 @@ const service = await serve({
   version: '1.0.0',
   auth: 'public',
   id: process.env.HELLO_INSTANCE,
+  // In a container: listen on every interface and register the name other containers reach it by.
+  host: process.env.HELLO_HOST,
+  advertiseHost: process.env.HELLO_ADVERTISE_HOST,
   heartbeatSeconds: Number(process.env.HELLO_HEARTBEAT_SECONDS ?? 10),
   handler: (req, res) => {
     const url = new URL(req.url ?? '/', 'http://local');

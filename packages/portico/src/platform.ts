@@ -4,6 +4,7 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { BusPort } from '@portico/sdk';
 import type { Logger } from 'pino';
 import type { AdminPort } from './admin/admin-port.js';
+import { processStatus } from './admin/status-route.js';
 import type { PorticoConfig } from './config/schema.js';
 import { startAssertions } from './gateway/assertions/index.js';
 import { balancerFactory } from './gateway/balancers/index.js';
@@ -25,8 +26,12 @@ import { createLogger } from './logger.js';
 import { createAccessLog } from './observability/access-log.js';
 import { PorticoMetrics } from './observability/metrics.js';
 import type { HubAdminSource } from './realtime/hub-admin-api.js';
+import type { RealtimeHub } from './realtime/realtime-hub.js';
 import { startRealtime } from './realtime/start-realtime.js';
 import { HttpRegistry } from './registry/http-registry.js';
+import { RegistryFollower } from './registry/last-known-good.js';
+import { lastKnownGoodOptions } from './registry/last-known-good-options.js';
+import { MemoryRegistry } from './registry/memory-registry.js';
 import { RegistrationAuth } from './registry/registration-auth.js';
 import type { RegistryPort } from './registry/registry-port.js';
 import { startRegistry } from './registry/start-registry.js';
@@ -110,6 +115,17 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
           realtime: gatewayPart.realtime,
         }
       : {}),
+    status: () =>
+      processStatus({
+        role,
+        health,
+        registry,
+        ...(role === 'gateway' ? { registryUrl: config.registryUrl } : {}),
+        ...(gatewayPart
+          ? { follower: gatewayPart.follower, table: gatewayPart.table, realtime: gatewayPart.realtime }
+          : {}),
+        ...(bus ? { bus: { adapter: config.bus.adapter } } : {}),
+      }),
   };
   // Each server is loaded only where it runs: a gateway-only process, which holds neither the
   // registry nor identity, never loads Fastify (docs/deployment.md).
@@ -210,7 +226,13 @@ async function createGatewayPart(
   tracing: Tracing | undefined,
   metrics: PorticoMetrics,
   bus: BusPort | undefined,
-): Promise<{ gateway: Gateway; table: RoutingTable; routes: DeclaredRouteSet; realtime: HubAdminSource }> {
+): Promise<{
+  gateway: Gateway;
+  table: RoutingTable;
+  routes: DeclaredRouteSet;
+  follower: RegistryFollower;
+  realtime: HubAdminSource & { enabled: boolean };
+}> {
   // A gateway-only process without `clusterSecret` has no identity: its policies then refuse
   // every path that needs a credential (503) rather than let it through.
   const identityView = identityPort ? new IdentityView({ resync: () => identityPort.resync?.() }) : undefined;
@@ -247,7 +269,15 @@ async function createGatewayPart(
     (service) => gatewayMetrics.forService(service),
   );
   gatewayMetrics.readRoutes(table);
-  const watch = registry.watch({}, (event) => table.apply(event));
+  // With a remote registry, what it said is kept on disk too, for a start while it is down.
+  const follower = new RegistryFollower({
+    registry,
+    apply: (event) => table.apply(event),
+    logger,
+    routes,
+    ...lastKnownGoodOptions(config, registry),
+  });
+  health.addReadinessDetail('registry', () => follower.degradedNote());
   health.addCheck('routes', () => table.synced);
   // An open breaker is one service failing: the gateway itself still works.
   health.addCheck('breakers', () => (anyBreakerOpen(table) ? 'degraded' : 'healthy'));
@@ -275,6 +305,8 @@ async function createGatewayPart(
     ...(accessLog ? { accessLog } : {}),
     upgrade: realtime.upgrade,
   });
+  // After the gateway holds its own paths, so routes restored from the file are checked against them.
+  follower.start();
   // Gives back what the start-up sync or a registry burst grew once it stops (see startIdleCollector).
   const idleCollector = startIdleCollector({
     changes: () => table.revision,
@@ -284,7 +316,8 @@ async function createGatewayPart(
   return {
     table,
     routes,
-    realtime: { hub: realtime.hub, identity: identityView },
+    follower,
+    realtime: { enabled: config.realtime.enabled, hub: realtime.hub, identity: identityView },
     gateway: {
       server: gateway.server,
       requestsSettled: gateway.requestsSettled,
@@ -293,7 +326,7 @@ async function createGatewayPart(
         await realtime.close();
         await gateway.close(graceMs);
         idleCollector.stop();
-        watch.close();
+        await follower.close();
         clearInterval(reportUses);
         identityWatch?.close();
         await identityPort?.close?.();

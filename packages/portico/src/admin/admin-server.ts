@@ -28,6 +28,7 @@ import { docsRoutes, registerOpenApi } from './docs.js';
 import { installErrorHandling } from './error-handler.js';
 import { type MetricsText, metricsRoute } from './metrics-route.js';
 import { REQUEST_AJV_OPTIONS } from './request-validation.js';
+import { STATUS_PATH } from './status-route.js';
 
 /** What the admin port serves. */
 export interface AdminServerOptions {
@@ -46,6 +47,8 @@ export interface AdminServerOptions {
   metrics?: MetricsText;
   /** This process's gateway state, served at /v1/gateway/services when it runs a gateway. */
   gatewayView?: () => unknown;
+  /** This process's view of the cluster, served at /v1/status (`portico status`). */
+  status?: () => Promise<unknown>;
   /** This process's gateway's declared routes, served at /v1/gateway/routes. */
   routes?: DeclaredRouteSet;
   /** Served under /v1/admin when this process holds identity. */
@@ -126,6 +129,8 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
   if (options.metrics) metricsRoute(app, options.metrics);
   const { gatewayView } = options;
   if (gatewayView) app.get('/v1/gateway/services', async (request) => ok(gatewayView(), request.id));
+  const { status } = options;
+  if (status) app.get(STATUS_PATH, async (request) => ok(await status(), request.id));
   if (options.routes) await app.register(declaredRouteRoutes, { routes: options.routes });
   if (options.realtime) await app.register(realtimeAdminRoutes, options.realtime);
   if (options.registry) {

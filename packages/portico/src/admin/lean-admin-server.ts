@@ -15,6 +15,7 @@ import type { AdminPort } from './admin-port.js';
 import { BodyError, readJsonBody } from './json-body.js';
 import { type MetricsText, metricsHeaders } from './metrics-route.js';
 import { REQUEST_AJV_OPTIONS, requestProblem, validationError } from './request-validation.js';
+import { STATUS_PATH } from './status-route.js';
 
 /** What the admin port of a gateway-only process serves. */
 export interface LeanAdminOptions {
@@ -26,6 +27,8 @@ export interface LeanAdminOptions {
   metrics?: MetricsText;
   /** This gateway's state, served at /v1/gateway/services. */
   gatewayView?: () => unknown;
+  /** This process's view of the cluster, served at /v1/status (`portico status`). */
+  status?: () => Promise<unknown>;
   /** This gateway's declared routes, served at /v1/gateway/routes. */
   routes?: DeclaredRouteSet;
   /** This gateway's realtime hub, described at /v1/realtime (docs/realtime.md). */
@@ -83,7 +86,7 @@ export function createLeanAdminServer(options: LeanAdminOptions): AdminPort {
   for (const path of ['/health', '/livez', '/readyz']) {
     add('GET', path, { handler: async ({ res, id }) => void health.answer(path, res, id) });
   }
-  const { metrics, gatewayView, routes } = options;
+  const { metrics, gatewayView, routes, status } = options;
   if (metrics) {
     add('GET', '/metrics', {
       async handler({ res }) {
@@ -98,6 +101,7 @@ export function createLeanAdminServer(options: LeanAdminOptions): AdminPort {
   for (const op of options.realtime ? hubAdminOperations(options.realtime) : []) {
     add('GET', op.path, { handler: async ({ req, id }) => answer(ok(await op.run(req.headers), id)) });
   }
+  if (status) add('GET', STATUS_PATH, { handler: async ({ id }) => answer(ok(await status(), id)) });
 
   const server = createServer({ keepAliveTimeout: 72_000, requestTimeout: 0 }, (req, res) => {
     const found = router.find(req.method as HTTPMethod, req.url ?? '/');

@@ -35,6 +35,7 @@ const DEFAULTS: PorticoConfig = {
     watchHistory: 10_000,
     auth: 'loopback-open',
     keys: {},
+    lastKnownGood: { enabled: true, file: '', debounceMs: 500, waitMs: 250 },
   },
   gateway: {
     balancer: 'round-robin',

@@ -33,6 +33,23 @@ export const RegistryNatsSchema = Type.Object(
 export const REGISTRATION_KEY_HASH_PATTERN = '^sha256:[0-9a-f]{64}$';
 
 /**
+ * `registry.lastKnownGood`: where a gateway started alone keeps the registry state it last knew,
+ * so it can route at start-up while every registry is down (docs/scale-out.md).
+ */
+const LastKnownGoodSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true }),
+    /** Empty: `dataDir/last-known-good.json`. */
+    file: Type.String({ default: '' }),
+    /** Changes that arrive within this time are written once. */
+    debounceMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 500 }),
+    /** How long a starting gateway waits for the registry's snapshot before it routes from the file. */
+    waitMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 250 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/**
  * The `registry` section of `portico.yaml`: where the state lives, leases, watch history, and who may write.
  * `auth: loopback-open` (the default) accepts writes without a credential only while the admin
  * port is bound to a loopback address; `required` always asks for one (docs/registry.md).
@@ -59,6 +76,7 @@ export const RegistrySchema = Type.Object(
       Type.Array(Type.String({ pattern: REGISTRATION_KEY_HASH_PATTERN }), { maxItems: 16 }),
       { default: {} },
     ),
+    lastKnownGood: LastKnownGoodSchema,
   },
   { additionalProperties: false, default: {} },
 );
@@ -69,4 +87,6 @@ export const REGISTRY_ENV_OVERRIDES: Record<string, readonly string[]> = {
   PORTICO_REGISTRY_STORE: ['registry', 'store'],
   PORTICO_REGISTRY_NATS_URL: ['registry', 'nats', 'url'],
   PORTICO_REGISTRY_NATS_BUCKET: ['registry', 'nats', 'bucket'],
+  PORTICO_LAST_KNOWN_GOOD: ['registry', 'lastKnownGood', 'enabled'],
+  PORTICO_LAST_KNOWN_GOOD_FILE: ['registry', 'lastKnownGood', 'file'],
 };

@@ -110,6 +110,11 @@ export class RoutingTable implements EjectionHost {
     return this.routes.values();
   }
 
+  /** Number of services the gateway knows (with instances or not). */
+  routeCount(): number {
+    return this.routes.size;
+  }
+
   /** Number of live upstreams across all services. */
   upstreamCount(): number {
     return this.byId.size;

@@ -11,6 +11,7 @@ export class PlatformHealth {
   private readonly startedAt = Date.now();
   private readonly checks: Record<string, HealthCheck> = {};
   private readonly readiness: (() => boolean)[] = [];
+  private readonly readinessDetails: Record<string, () => string | undefined> = {};
   private shuttingDown = false;
 
   /** Adds a dependency to `/health`. */
@@ -21,6 +22,24 @@ export class PlatformHealth {
   /** Adds a condition `/readyz` needs, e.g. "the routing table has its first snapshot". */
   addReadiness(condition: () => boolean): void {
     this.readiness.push(condition);
+  }
+
+  /**
+   * Adds a line that `/readyz` shows under `details` while it says something: a ready process
+   * that runs degraded (routing from its last-known-good file, say) tells the orchestrator why.
+   */
+  addReadinessDetail(name: string, detail: () => string | undefined): void {
+    this.readinessDetails[name] = detail;
+  }
+
+  /** The readiness details that currently say something. */
+  readinessNotes(): Record<string, string> {
+    const notes: Record<string, string> = {};
+    for (const [name, detail] of Object.entries(this.readinessDetails)) {
+      const note = detail();
+      if (note !== undefined) notes[name] = note;
+    }
+    return notes;
   }
 
   /** From now on `/readyz` fails, so load balancers stop sending new traffic. */
@@ -43,7 +62,9 @@ export class PlatformHealth {
       sendJson(res, 200, '{"status":"ok"}', headers);
     } else if (path === '/readyz') {
       const ready = this.isReady();
-      sendJson(res, ready ? 200 : 503, ready ? '{"status":"ready"}' : '{"status":"not ready"}', headers);
+      const details = this.readinessNotes();
+      const body = { status: ready ? 'ready' : 'not ready', ...(Object.keys(details).length > 0 ? { details } : {}) };
+      sendJson(res, ready ? 200 : 503, JSON.stringify(body), headers);
     } else if (path === '/health') {
       this.report().then(
         (report) => sendJson(res, healthHttpStatus(report.status), JSON.stringify(report), headers),

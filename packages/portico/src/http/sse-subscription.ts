@@ -19,7 +19,7 @@ export interface SseSubscriptionOptions {
   logger: Logger;
   /** What the stream is, for the log (`registry watch`). */
   label: string;
-  /** First and longest wait before reconnecting; default 100 ms and 2 s. */
+  /** First and longest wait before reconnecting (each wait jittered down to half); default 100 ms and 2 s. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
 }
@@ -112,7 +112,10 @@ export class SseSubscription {
     this.#failures++;
     const min = this.options.reconnectMinMs ?? 100;
     const max = this.options.reconnectMaxMs ?? 2_000;
-    this.#timer = setTimeout(() => void this.#connect(), Math.min(max, min * 2 ** Math.min(this.#failures - 1, 10)));
+    // Jittered (between half and all of the backoff): when a registry returns, the gateways that
+    // lost it reconnect spread over the interval rather than in one burst.
+    const backoff = Math.min(max, min * 2 ** Math.min(this.#failures - 1, 10));
+    this.#timer = setTimeout(() => void this.#connect(), backoff / 2 + Math.random() * (backoff / 2));
     this.#timer.unref();
   }
 }

@@ -2,12 +2,15 @@
 // Installs the tools, builds, picks the upstream and the load generator by measuring them,
 // runs interleaved throughput and fixed-rate rounds, then the registry at scale, and writes
 // bench/RESULTS.md. See bench/README.md for what each number means.
-// Usage: node bench/run.mjs [--quick] [--skip-build] [--bus]
+// Usage: node bench/run.mjs [--quick] [--skip-build] [--bus] [--hub]
 //   --quick       1 round of short runs and 1,000 services: a smoke test, not a result
 //   --skip-build  use packages/*/dist as they are
 //   --bus         also the bus bench (bench/bus.mjs: NATS adapter vs raw JetStream, embedded
 //                 adapter vs pg-boss on one PostgreSQL), ~70 s more; off by default because the
 //                 suite alone takes 446–470 s of its 9.5-minute watchdog
+//   --hub         also the realtime hub fan-out bench (bench/hub-fanout.mjs: 10,000 WebSocket
+//                 clients, Portico's hub beside a bare ws server), ~2–4 minutes more; off by default
+//                 for the same reason (each opt-in extends the watchdog by its own budget)
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CONTENDERS } from './lib/contenders.mjs';
@@ -34,6 +37,7 @@ import { startFastestUpstream } from './lib/upstream.mjs';
 const quick = process.argv.includes('--quick');
 const skipBuild = process.argv.includes('--skip-build');
 const withBus = process.argv.includes('--bus');
+const withHub = process.argv.includes('--hub');
 const SETTINGS = {
   rounds: quick ? 1 : 3,
   connections: 50,
@@ -47,8 +51,8 @@ const SETTINGS = {
   /** Saturation runs redone because other processes took the proxy core (whole bench). */
   noisyRetries: quick ? 1 : 4,
 };
-/** The whole run must fit in 10 minutes on 2 cores; past this, stop everything and fail. */
-const WATCHDOG_MS = 9.5 * 60_000;
+/** The whole run must fit in 10 minutes on 2 cores (plus the opt-in benches); past this, stop everything and fail. */
+const WATCHDOG_MS = (9.5 + (withBus ? 3.5 : 0) + (withHub ? 4.5 : 0)) * 60_000;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK_DIR = fileURLToPath(new URL('./.work', import.meta.url));
@@ -165,6 +169,7 @@ async function main() {
   }
 
   const bus = withBus ? await busBench() : undefined;
+  const hub = withHub ? await hubBench() : undefined;
 
   const throughput = summarizeThroughput(contenders);
   const fixedRate = summarizeFixedRate(contenders);
@@ -196,6 +201,7 @@ async function main() {
       quietGate,
       wallSeconds,
       bus,
+      hub,
       fixedRateClient: active.find((c) => c.fixedRate.length > 0)?.fixedRate[0],
     }),
   );
@@ -223,6 +229,44 @@ async function busBench() {
     process.exitCode = 1;
     return { error: error.message.split('\n').slice(0, 5).join(' ') };
   }
+}
+
+/**
+ * bench/hub-fanout.mjs in its own process (its own clients, servers and 240 s watchdog); its
+ * table and ratios go into RESULTS.md. A failure is reported there, not fatal to the rest.
+ */
+async function hubBench() {
+  const args = [`${ROOT}bench/hub-fanout.mjs`, ...(quick ? ['1000', '10'] : [])];
+  log(`[${elapsed()}] hub fan-out: bench/hub-fanout.mjs${quick ? ' 1000 10' : ''}`);
+  try {
+    const { stdout } = await runToCompletion('hub-fanout', process.execPath, args, { timeoutMs: 260_000 });
+    const lines = stdout.trim().split('\n');
+    const settings = lines.find((l) => l.startsWith('bench/hub-fanout:')) ?? '';
+    const from = lines.findIndex((l) => l.startsWith('| contender'));
+    const table = lines
+      .slice(
+        from,
+        lines.findIndex((l, i) => i > from && l.startsWith('wall ')),
+      )
+      .join('\n');
+    log(`\n${table}\n`);
+    return { settings, table };
+  } catch (error) {
+    log(`  hub fan-out bench failed: ${error.message.split('\n')[0]}`);
+    process.exitCode = 1;
+    return { error: error.message.split('\n').slice(0, 5).join(' ') };
+  }
+}
+
+function hubSection(hub) {
+  if (!hub) return '';
+  if (hub.error) return `\n## Realtime hub fan-out (bench/hub-fanout.mjs)\n\n**The hub bench failed**: ${hub.error}\n`;
+  return `\n## Realtime hub fan-out (bench/hub-fanout.mjs)
+
+\`${hub.settings}\`. What the columns mean: the header of bench/hub-fanout.mjs and README.md, "Hub fan-out".
+
+${hub.table.trim()}
+`;
 }
 
 function busSection(bus) {
@@ -341,5 +385,5 @@ ${r.tables.targets}
 req/s, and in brackets the share of the proxy core other processes used meanwhile (for the direct row: the share of core 1 they used, which that run does not need).
 
 ${roundsTable(r.throughput.rows)}
-${busSection(r.bus)}`;
+${busSection(r.bus)}${hubSection(r.hub)}`;
 }

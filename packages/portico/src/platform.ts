@@ -24,6 +24,7 @@ import type { RunningIdentity } from './identity/start-identity.js';
 import { createLogger } from './logger.js';
 import { createAccessLog } from './observability/access-log.js';
 import { PorticoMetrics } from './observability/metrics.js';
+import { startOpenApi } from './openapi/start-openapi.js';
 import { startRealtime } from './realtime/start-realtime.js';
 import { HttpRegistry } from './registry/http-registry.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
@@ -85,7 +86,8 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
   const bus = identity
     ? await (await import('./bus/start-bus.js')).startBus(config, identity.identity.store, health, metrics)
     : undefined;
-  const mounts = identity ? [identity.mount] : [];
+  const openapi = role === 'registry' ? undefined : startOpenApi(config, registry);
+  const mounts = [...(identity ? [identity.mount] : []), ...(openapi?.mounts ?? [])];
   const tracing =
     config.tracing.enabled && role !== 'registry'
       ? // Loaded only when on: with tracing off no OpenTelemetry module is ever loaded.
@@ -112,6 +114,7 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
           ...adminServes,
           registry,
           maxTtlSeconds: config.registry.maxTtlSeconds,
+          maxOpenApiBytes: config.openapi.maxDocumentBytes,
           ...(bus ? { bus: bus.bus } : {}),
           registrationAuth: new RegistrationAuth({
             mode: config.registry.auth,
@@ -152,6 +155,7 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
     close() {
       closing ??= (async () => {
         await gateway?.close(config.shutdownGraceMs);
+        openapi?.close();
         await admin.close();
         await registry.close();
         await bus?.close();

@@ -80,6 +80,7 @@ export type {
   Instance,
   InstanceRegistration,
   InstanceStatus,
+  OpenApiDocument,
   RegistryChange,
   RegistrySnapshot,
   RemovalReason,

@@ -30,6 +30,8 @@ export interface AdminServerOptions {
   /** Served under /v1/registry when this process holds the registry. */
   registry?: RegistryPort;
   maxTtlSeconds: number;
+  /** Largest OpenAPI document an instance may register (docs/openapi.md). */
+  maxOpenApiBytes?: number;
   /** Who may write the registry (docs/registry.md, registration credentials). */
   registrationAuth?: RegistrationAuth;
   /** The platform's `clusterSecret`: lets gateways publish assertion keys to this registry over HTTP. */
@@ -121,6 +123,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
     await app.register(registryRoutes, {
       registry: options.registry,
       maxTtlSeconds: options.maxTtlSeconds,
+      ...(options.maxOpenApiBytes ? { maxOpenApiBytes: options.maxOpenApiBytes } : {}),
       ...(options.registrationAuth ? { auth: options.registrationAuth } : {}),
       assertionKeySecret: options.assertionKeySecret ?? '',
     });

@@ -94,6 +94,7 @@ const DEFAULTS: PorticoConfig = {
     subscribePermission: '',
     topic: 'realtime.publish',
   },
+  openapi: { enabled: true, maxDocumentBytes: 262144, title: 'Portico API' },
 };
 
 let root: string;
@@ -244,6 +245,7 @@ describe('loadConfig: where settings come from', () => {
     PORTICO_REALTIME_MAX_BUFFERED_BYTES: 65536,
     PORTICO_REALTIME_HISTORY_SIZE: 10,
     PORTICO_REALTIME_PING_INTERVAL_MS: 15000,
+    PORTICO_OPENAPI_ENABLED: false,
     OTEL_SERVICE_NAME: 'edge-gateway',
   };
 

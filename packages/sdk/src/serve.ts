@@ -228,7 +228,9 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
       auth: options.auth ?? 'any',
       endpoints: options.endpoints ?? [],
       ...(options.healthCheck ? { healthCheck: options.healthCheck } : {}),
-      ...(options.openapi ? { openapi: typeof options.openapi === 'function' ? options.openapi() : options.openapi } : {}),
+      ...(options.openapi
+        ? { openapi: typeof options.openapi === 'function' ? options.openapi() : options.openapi }
+        : {}),
       ttlSeconds: options.ttlSeconds ?? Math.max(1, Math.ceil(heartbeatSeconds * 3)),
     },
   });

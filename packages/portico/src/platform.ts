@@ -86,6 +86,10 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
   const bus = identity
     ? await (await import('./bus/start-bus.js')).startBus(config, identity.identity.store, health, metrics)
     : undefined;
+  // Lives with identity and its store (docs/config-center.md); loaded only there.
+  const configCenter = identity
+    ? (await import('./config-center/start-config-center.js')).startConfigCenter(config, identity.identity)
+    : undefined;
   const openapi = role === 'registry' ? undefined : startOpenApi(config, registry);
   const mounts = [...(identity ? [identity.mount] : []), ...(openapi?.mounts ?? [])];
   const tracing =
@@ -123,6 +127,7 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
           }),
           assertionKeySecret: config.clusterSecret,
           ...(config.console.enabled ? { console: config.console } : {}),
+          ...(configCenter ? { plugins: [configCenter.routes] } : {}),
           ...(identity
             ? {
                 identity: identity.identity,
@@ -159,6 +164,7 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
         await admin.close();
         await registry.close();
         await bus?.close();
+        await configCenter?.close();
         await identity?.close();
         // Last: the spans of the requests the gateway finished above are exported too.
         await tracing?.shutdown();

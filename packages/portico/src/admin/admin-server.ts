@@ -52,6 +52,8 @@ export interface AdminServerOptions {
   publicDocument?: () => unknown;
   /** The web console at /console (docs/console.md); absent = not served. */
   console?: ConsoleOptions;
+  /** More route sets of components that live with identity (the config center), registered last. */
+  plugins?: ((app: FastifyInstance) => Promise<unknown>)[];
   /** The bus services publish to at /v1/bus (docs/bus.md); needs `identity` to check callers. */
   bus?: BusPort;
 }
@@ -133,6 +135,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
   if (options.bus && options.identity) {
     await app.register(busPublishRoute, { bus: options.bus, identity: options.identity });
   }
+  for (const plugin of options.plugins ?? []) await plugin(app);
   return app;
 }
 

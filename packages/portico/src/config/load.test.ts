@@ -95,6 +95,7 @@ const DEFAULTS: PorticoConfig = {
     topic: 'realtime.publish',
   },
   openapi: { enabled: true, maxDocumentBytes: 262144, title: 'Portico API' },
+  configCenter: { adapter: 'store', maxEntryBytes: 65536 },
 };
 
 let root: string;

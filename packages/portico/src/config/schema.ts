@@ -3,6 +3,7 @@ import { DeclaredRouteSpec } from '../gateway/declared-routes/declared-route-spe
 import { headerPatterns } from '../gateway/policies/identity-headers.js';
 import { DEFAULT_STRIPPED_HEADERS } from '../gateway/stripped-headers.js';
 import { BusSchema } from './bus-schema.js';
+import { ConfigCenterSchema } from './config-center-schema.js';
 import { ConsoleSchema } from './console-schema.js';
 import { IDENTITY_ENV_OVERRIDES, IdentitySchema, StoreSchema } from './identity-schema.js';
 import { OPENAPI_ENV_OVERRIDES, OpenApiSchema } from './openapi-schema.js';
@@ -93,6 +94,7 @@ export const ConfigSchema = Type.Object(
     bus: BusSchema,
     realtime: RealtimeSchema,
     openapi: OpenApiSchema,
+    configCenter: ConfigCenterSchema,
   },
   { additionalProperties: false },
 );

@@ -1,9 +1,11 @@
 import { ok, PorticoError } from '@portico/sdk';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
 import { installStrictJson } from '../../identity/http/body-parsers.js';
 import { actorOf, principalOf, requireCredential } from '../../identity/http/principal.js';
 import type { Identity } from '../../identity/identity.js';
+import type { Database } from '../../store/database.js';
 import { mayAccess, requireAccess } from '../config-access.js';
 import type { ConfigChange, ConfigEntry, ConfigStorePort, ConfigWrite } from '../config-store-port.js';
 import type { ConfigWatchHub } from '../config-watch-hub.js';
@@ -134,7 +136,8 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
               ...(change.kind === 'delete' ? {} : { values: change.kind === 'put' ? change.values : change.patch }),
             },
           },
-          ...((tx === undefined ? [] : [tx]) as []),
+          // The store adapter's transaction; the memory adapter has none, so the log writes alone.
+          (tx as Kysely<Database> | undefined) ?? undefined,
         ),
     });
     hub.publish(committed);

@@ -25,6 +25,7 @@ import type { RunningIdentity } from './identity/start-identity.js';
 import { createLogger } from './logger.js';
 import { createAccessLog } from './observability/access-log.js';
 import { PorticoMetrics } from './observability/metrics.js';
+import { startOpenApi } from './openapi/start-openapi.js';
 import type { HubAdminSource } from './realtime/hub-admin-api.js';
 import type { RealtimeHub } from './realtime/realtime-hub.js';
 import { startRealtime } from './realtime/start-realtime.js';
@@ -92,7 +93,12 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
   const bus = identity
     ? await (await import('./bus/start-bus.js')).startBus(config, identity.identity.store, health, metrics)
     : undefined;
-  const mounts = identity ? [identity.mount] : [];
+  // Lives with identity and its store (docs/config-center.md); loaded only there.
+  const configCenter = identity
+    ? (await import('./config-center/start-config-center.js')).startConfigCenter(config, identity.identity)
+    : undefined;
+  const openapi = role === 'registry' ? undefined : startOpenApi(config, registry);
+  const mounts = [...(identity ? [identity.mount] : []), ...(openapi?.mounts ?? [])];
   const tracing =
     config.tracing.enabled && role !== 'registry'
       ? // Loaded only when on: with tracing off no OpenTelemetry module is ever loaded.
@@ -136,6 +142,7 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
           ...adminServes,
           registry,
           maxTtlSeconds: config.registry.maxTtlSeconds,
+          maxOpenApiBytes: config.openapi.maxDocumentBytes,
           ...(bus ? { bus: bus.bus, busConsume: bus.consume } : {}),
           registrationAuth: new RegistrationAuth({
             mode: config.registry.auth,
@@ -144,6 +151,7 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
           }),
           assertionKeySecret: config.clusterSecret,
           ...(config.console.enabled ? { console: config.console } : {}),
+          ...(configCenter ? { plugins: [configCenter.routes] } : {}),
           ...(identity
             ? {
                 identity: identity.identity,
@@ -176,9 +184,11 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
     close() {
       closing ??= (async () => {
         await gateway?.close(config.shutdownGraceMs);
+        openapi?.close();
         await admin.close();
         await registry.close();
         await bus?.close();
+        await configCenter?.close();
         await identity?.close();
         // Last: the spans of the requests the gateway finished above are exported too.
         await tracing?.shutdown();

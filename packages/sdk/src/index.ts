@@ -61,6 +61,14 @@ export type {
   ServiceClientOptions,
   ServiceResponse,
 } from './client/types.js';
+export { createConfigCenter } from './config-center/config-center-client.js';
+export type {
+  ConfigCenter,
+  ConfigCenterOptions,
+  ConfigCredential,
+  ConfigSnapshot,
+  ConfigWatch,
+} from './config-center/config-center-types.js';
 export { type Envelope, type EnvelopeMeta, type ErrorEnvelope, fail, ok, type SuccessEnvelope } from './envelope.js';
 export { ERROR_CODES, type ErrorBody, type ErrorCode, isErrorCode, PorticoError } from './errors.js';
 export { type HealthCheck, type HealthReport, type HealthStatus, healthHttpStatus, healthReport } from './health.js';
@@ -84,6 +92,7 @@ export type {
   Instance,
   InstanceRegistration,
   InstanceStatus,
+  OpenApiDocument,
   RegistryChange,
   RegistrySnapshot,
   RemovalReason,

@@ -11,7 +11,7 @@ interface RegistrationOptions {
   logger: ServiceLogger;
 }
 
-const REFUSALS = new Set(['VALIDATION_ERROR', 'AUTHENTICATION_ERROR', 'AUTHORIZATION_ERROR']);
+const REFUSALS = new Set(['VALIDATION_ERROR', 'OPENAPI_INVALID', 'AUTHENTICATION_ERROR', 'AUTHORIZATION_ERROR']);
 
 /** Shortest wait before trying an unreachable registry again. */
 const MIN_RETRY_MS = 250;

@@ -61,6 +61,24 @@ export interface InstanceRegistration {
   healthCheck?: HealthCheckSpec;
   /** Lease length; the instance disappears if it does not heartbeat within it. */
   ttlSeconds?: number;
+  /**
+   * The service's OpenAPI 3.x document, self-contained (local `$ref`s only) and at most
+   * `openapi.maxDocumentBytes` as JSON; the gateway merges every service's into one (docs/openapi.md).
+   */
+  openapi?: OpenApiDocument;
+}
+
+/**
+ * An OpenAPI 3.x document, as far as Portico reads it; the rest is kept as the service wrote it.
+ * Paths are the service's own, as it serves them (under its `basePath`).
+ */
+export interface OpenApiDocument {
+  /** `3.0.x` or `3.1.x`. */
+  openapi: string;
+  info: { title: string; version: string; description?: string; [key: string]: unknown };
+  paths?: Record<string, Record<string, unknown>>;
+  components?: Record<string, Record<string, unknown>>;
+  [key: string]: unknown;
 }
 
 /** Lifecycle state of an instance in the registry. */
@@ -87,6 +105,8 @@ export interface Instance {
   leaseExpiresAt: string;
   /** The registry revision of the instance's last change. */
   revision: number;
+  /** The OpenAPI document the instance registered, validated; absent when it sent none. */
+  openapi?: OpenApiDocument;
 }
 
 /** One line of `GET /v1/registry/services`. */

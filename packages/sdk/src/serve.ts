@@ -9,7 +9,7 @@ import { type HealthCheck, healthHttpStatus, healthReport } from './health.js';
 import { attachCaller, type Caller } from './identity/caller.js';
 import { CallerGuard } from './identity/caller-guard.js';
 import { Registration } from './registration.js';
-import type { AuthMode, EndpointSpec, HealthCheckSpec } from './registry-types.js';
+import type { AuthMode, EndpointSpec, HealthCheckSpec, OpenApiDocument } from './registry-types.js';
 import { tracedHandler } from './tracing/server-span.js';
 import { pathOf } from './url-path.js';
 
@@ -47,6 +47,12 @@ export interface ServeOptions {
   endpoints?: EndpointSpec[];
   /** An active health check for the gateway to run against this instance (e.g. `{ path: '/health' }`). */
   healthCheck?: HealthCheckSpec;
+  /**
+   * The service's OpenAPI 3.x document (or a function that builds it, called once at start),
+   * sent with the registration; the gateway serves every service's merged at `/openapi.json`
+   * with paths under `/api/{service}` (docs/openapi.md). Self-contained: local `$ref`s only.
+   */
+  openapi?: OpenApiDocument | (() => OpenApiDocument);
   /** Heartbeat interval; default 10 s. */
   heartbeatSeconds?: number;
   /** Lease length; default three heartbeat intervals. */
@@ -222,6 +228,9 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
       auth: options.auth ?? 'any',
       endpoints: options.endpoints ?? [],
       ...(options.healthCheck ? { healthCheck: options.healthCheck } : {}),
+      ...(options.openapi
+        ? { openapi: typeof options.openapi === 'function' ? options.openapi() : options.openapi }
+        : {}),
       ttlSeconds: options.ttlSeconds ?? Math.max(1, Math.ceil(heartbeatSeconds * 3)),
     },
   });

@@ -37,6 +37,8 @@ export interface AdminServerOptions {
   /** Served under /v1/registry when this process holds the registry. */
   registry?: RegistryPort;
   maxTtlSeconds: number;
+  /** Largest OpenAPI document an instance may register (docs/openapi.md). */
+  maxOpenApiBytes?: number;
   /** Who may write the registry (docs/registry.md, registration credentials). */
   registrationAuth?: RegistrationAuth;
   /** The platform's `clusterSecret`: lets gateways publish assertion keys to this registry over HTTP. */
@@ -59,6 +61,8 @@ export interface AdminServerOptions {
   publicDocument?: () => unknown;
   /** The web console at /console (docs/console.md); absent = not served. */
   console?: ConsoleOptions;
+  /** More route sets of components that live with identity (the config center), registered last. */
+  plugins?: ((app: FastifyInstance) => Promise<unknown>)[];
   /** The bus services publish to at /v1/bus (docs/bus.md); needs `identity` to check callers. */
   bus?: BusPort;
   /** Bounds and metrics of the bus consume API at /v1/bus/consumers; absent = not served. */
@@ -137,6 +141,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
     await app.register(registryRoutes, {
       registry: options.registry,
       maxTtlSeconds: options.maxTtlSeconds,
+      ...(options.maxOpenApiBytes ? { maxOpenApiBytes: options.maxOpenApiBytes } : {}),
       ...(options.registrationAuth ? { auth: options.registrationAuth } : {}),
       assertionKeySecret: options.assertionKeySecret ?? '',
     });
@@ -149,6 +154,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Fa
     if (options.busConsume)
       await app.register(busConsumeRoutes, { bus: options.bus, identity: options.identity, ...options.busConsume });
   }
+  for (const plugin of options.plugins ?? []) await plugin(app);
   return app;
 }
 

@@ -114,6 +114,8 @@ const DEFAULTS: PorticoConfig = {
     subscribePermission: '',
     topic: 'realtime.publish',
   },
+  openapi: { enabled: true, maxDocumentBytes: 262144, title: 'Portico API' },
+  configCenter: { adapter: 'store', maxEntryBytes: 65536 },
 };
 
 let root: string;
@@ -267,6 +269,7 @@ describe('loadConfig: where settings come from', () => {
     PORTICO_REALTIME_MAX_BUFFERED_BYTES: 65536,
     PORTICO_REALTIME_HISTORY_SIZE: 10,
     PORTICO_REALTIME_PING_INTERVAL_MS: 15000,
+    PORTICO_OPENAPI_ENABLED: false,
     OTEL_SERVICE_NAME: 'edge-gateway',
   };
 

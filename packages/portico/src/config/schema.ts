@@ -3,8 +3,10 @@ import { DeclaredRouteSpec } from '../gateway/declared-routes/declared-route-spe
 import { headerPatterns } from '../gateway/policies/identity-headers.js';
 import { DEFAULT_STRIPPED_HEADERS } from '../gateway/stripped-headers.js';
 import { BusSchema } from './bus-schema.js';
+import { ConfigCenterSchema } from './config-center-schema.js';
 import { ConsoleSchema } from './console-schema.js';
 import { IDENTITY_ENV_OVERRIDES, IdentitySchema, StoreSchema } from './identity-schema.js';
+import { OPENAPI_ENV_OVERRIDES, OpenApiSchema } from './openapi-schema.js';
 import { RATE_LIMIT_ENV_OVERRIDES, RateLimitSchema } from './rate-limit-schema.js';
 import { REALTIME_ENV_OVERRIDES, RealtimeSchema } from './realtime-schema.js';
 import { REGISTRY_ENV_OVERRIDES, RegistrySchema } from './registry-schema.js';
@@ -91,6 +93,8 @@ export const ConfigSchema = Type.Object(
     console: ConsoleSchema,
     bus: BusSchema,
     realtime: RealtimeSchema,
+    openapi: OpenApiSchema,
+    configCenter: ConfigCenterSchema,
   },
   { additionalProperties: false },
 );
@@ -105,6 +109,7 @@ export const ENV_OVERRIDES: Record<string, readonly string[]> = {
   ...RATE_LIMIT_ENV_OVERRIDES,
   ...REGISTRY_ENV_OVERRIDES,
   ...REALTIME_ENV_OVERRIDES,
+  ...OPENAPI_ENV_OVERRIDES,
   PORTICO_HOST: ['host'],
   PORTICO_PUBLIC_PORT: ['publicPort'],
   PORTICO_ADMIN_HOST: ['adminHost'],

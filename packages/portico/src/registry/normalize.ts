@@ -37,6 +37,7 @@ export function toInstance(
     lastHeartbeat: nowIso,
     leaseExpiresAt: new Date(now + ttlSeconds * 1000).toISOString(),
     revision,
+    ...(registration.openapi ? { openapi: registration.openapi } : {}),
   };
 }
 

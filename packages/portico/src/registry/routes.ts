@@ -1,7 +1,8 @@
-import { ok, PorticoError } from '@portico/sdk';
+import { type InstanceRegistration, ok, PorticoError } from '@portico/sdk';
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { validateOpenApi } from '../openapi/validate-document.js';
 import { registerAssertionKeyRoutes } from './assertion-key-routes.js';
 import { RegistrationAuth } from './registration-auth.js';
 import type { RegistryPort } from './registry-port.js';
@@ -16,6 +17,8 @@ export interface RegistryRoutesOptions {
   assertionKeySecret?: string;
   /** Who may register, heartbeat and deregister; absent = anyone (embedded tests of the routes). */
   auth?: RegistrationAuth;
+  /** Largest OpenAPI document an instance may register (`openapi.maxDocumentBytes`); default 256 KiB. */
+  maxOpenApiBytes?: number;
 }
 
 const IdParams = Type.Object({ id: InstanceId });
@@ -35,6 +38,7 @@ export async function registryRoutes(app: FastifyInstance, options: RegistryRout
     RegistrationAuth.allow(services, instance.service);
   };
   const Registration = registrationSchema(options.maxTtlSeconds);
+  const maxOpenApiBytes = options.maxOpenApiBytes ?? 256 * 1024;
 
   app.post<{ Body: Static<typeof Registration> }>(
     '/v1/registry/instances',
@@ -45,7 +49,8 @@ export async function registryRoutes(app: FastifyInstance, options: RegistryRout
       // Re-registering an id that another service holds would hand its traffic over.
       const existing = request.body.id === undefined ? undefined : await registry.instance(request.body.id);
       if (existing) RegistrationAuth.allow(services, existing.service);
-      const { instance, created } = await registry.register(request.body);
+      if (request.body.openapi !== undefined) validateOpenApi(request.body.openapi, maxOpenApiBytes);
+      const { instance, created } = await registry.register(request.body as InstanceRegistration);
       reply.code(created ? 201 : 200);
       return ok(instance, request.id);
     },

@@ -51,6 +51,8 @@ export function registrationSchema(maxTtlSeconds: number) {
         ),
       ),
       ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: maxTtlSeconds })),
+      // Checked by validateOpenApi, so every problem with it answers OPENAPI_INVALID with a reason.
+      openapi: Type.Optional(Type.Unknown()),
     },
     { additionalProperties: false },
   );

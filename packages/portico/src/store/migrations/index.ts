@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as identity from './0001-identity.js';
 import * as secretsAtRest from './0002-secrets-at-rest.js';
 import * as bus from './0003-bus.js';
+import * as configCenter from './0004-config-center.js';
 
 /**
  * Every migration, in the order they apply. Names sort in that order too; a new migration is
@@ -11,4 +12,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0001-identity': identity,
   '0002-secrets-at-rest': secretsAtRest,
   '0003-bus': bus,
+  '0004-config-center': configCenter,
 };

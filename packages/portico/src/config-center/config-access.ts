@@ -1,0 +1,39 @@
+import { PorticoError } from '@portico/sdk';
+import type { Principal, Tenant } from '../identity/model.js';
+import { hasPermission, PLATFORM_TENANT } from '../identity/permissions.js';
+
+/** What a caller wants to do with an entry. */
+export type ConfigAction = 'read' | 'write';
+
+/**
+ * Who may read or write `config/{tenant}/{service}` (docs/config-center.md, "Who may"):
+ * - a platform administrator (`super_admin`): every entry;
+ * - a credential of the tenant itself holding `config.{action}` (a `tenant_admin` holds `*`;
+ *   a service client or API key of the tenant needs the scope): the tenant's entries;
+ * - a credential of the `platform` tenant holding `config.{action}` (a service that serves every
+ *   tenant): the entries of the services the tenant enabled (`enabledServices`), which are the
+ *   tenants the gateway lets call that service.
+ *
+ * @example
+ * ```ts
+ * mayAccess(principal, tenant, 'orders', 'read'); // true or false
+ * ```
+ */
+export function mayAccess(principal: Principal, tenant: Tenant, service: string, action: ConfigAction): boolean {
+  if (principal.kind === 'user' && principal.tenant === PLATFORM_TENANT && principal.roles.includes('super_admin')) {
+    return true;
+  }
+  if (!hasPermission(principal.permissions, `config.${action}`)) return false;
+  if (principal.tenant === tenant.name) return true;
+  return principal.tenant === PLATFORM_TENANT && tenant.enabledServices.includes(service);
+}
+
+/** Throws `AUTHORIZATION_ERROR` unless {@link mayAccess}. */
+export function requireAccess(principal: Principal, tenant: Tenant, service: string, action: ConfigAction): void {
+  if (!mayAccess(principal, tenant, service, action)) {
+    throw new PorticoError('AUTHORIZATION_ERROR', `you may not ${action} config ${tenant.name}/${service}`, {
+      tenant: tenant.name,
+      service,
+    });
+  }
+}

@@ -242,6 +242,8 @@ describe('loadConfig: where settings come from', () => {
     PORTICO_REGISTRY_STORE: 'nats',
     PORTICO_REGISTRY_NATS_URL: 'nats://10.0.0.9:4222',
     PORTICO_REGISTRY_NATS_BUCKET: 'shop-registry',
+    PORTICO_LAST_KNOWN_GOOD: false,
+    PORTICO_LAST_KNOWN_GOOD_FILE: '/var/lib/portico/lkg.json',
     PORTICO_BALANCER: 'least-outstanding',
     PORTICO_MAX_BODY_BYTES: 1024,
     PORTICO_UPSTREAM_TIMEOUT_MS: 1500,

@@ -88,6 +88,9 @@ describe('last-known-good file: a gateway that starts while the registry is down
     track(await startService('echo-service', registry.adminUrl, { SERVICE_NAME: 'later', INSTANCE_ID: 'lkg-later' }));
     await waitUntil(() => routed(`${gateway.publicUrl}/api/later/x`), 15_000);
     expect(await routed(`${gateway.publicUrl}/api/echo/x`)).toBe(true);
+    // A route is back once one watch has resumed; each of the gateway's registry watches reconnects
+    // on its own jittered backoff, so "connected" (all of them) may follow a moment later.
+    await waitUntil(async () => (await statusOf(gateway.adminUrl)).registry.state === 'connected', 15_000);
     const back = await statusOf(gateway.adminUrl);
     expect(back.registry).toMatchObject({ state: 'connected', follow: { source: 'registry', connected: true } });
     expect((await request(`${gateway.publicUrl}/readyz`)).body.details).toBeUndefined();
@@ -130,6 +133,7 @@ describe('last-known-good file: a gateway that starts while the registry is down
 
     await relay.restore();
     await waitUntil(async () => (await instancesOf()).includes('lkg-d'), 15_000);
+    await waitUntil(async () => (await statusOf(gateway.adminUrl)).registry.state === 'connected', 15_000);
     const status = await statusOf(gateway.adminUrl);
     expect(status.registry.state).toBe('connected');
     expect(status.registry.follow).toMatchObject({ source: 'registry', snapshots: 0 });

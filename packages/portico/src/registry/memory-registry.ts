@@ -18,6 +18,7 @@ import type {
   WatchFrom,
   WatchSubscription,
 } from './registry-port.js';
+import { summarizeServices } from './service-summaries.js';
 
 /** Settings of the memory registry. */
 export interface MemoryRegistryOptions {
@@ -97,19 +98,7 @@ export class MemoryRegistry implements RegistryPort {
   }
 
   async services(): Promise<ServiceSummary[]> {
-    const byName = new Map<string, { instances: number; versions: Set<string> }>();
-    for (const { instance } of this.entries.values()) {
-      let service = byName.get(instance.service);
-      if (!service) {
-        service = { instances: 0, versions: new Set() };
-        byName.set(instance.service, service);
-      }
-      service.instances++;
-      service.versions.add(instance.version);
-    }
-    return [...byName.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([name, s]) => ({ name, instances: s.instances, versions: [...s.versions].sort() }));
+    return summarizeServices(Array.from(this.entries.values(), (e) => e.instance));
   }
 
   async service(name: string): Promise<ServiceDetail | undefined> {

@@ -11,6 +11,7 @@ import type {
   WatchFrom,
   WatchSubscription,
 } from '../registry-port.js';
+import { summarizeServices } from '../service-summaries.js';
 import { isCasConflict, storeUnavailable } from './kv-errors.js';
 import { assertionKeyKey, heartbeatKey, instanceKey } from './kv-keys.js';
 import type { KvMirror } from './kv-mirror.js';
@@ -134,19 +135,7 @@ export class KvRegistry implements RegistryPort {
   }
 
   async services(): Promise<ServiceSummary[]> {
-    const byName = new Map<string, { instances: number; versions: Set<string> }>();
-    for (const { instance } of this.parts.mirror.live.values()) {
-      let service = byName.get(instance.service);
-      if (!service) {
-        service = { instances: 0, versions: new Set() };
-        byName.set(instance.service, service);
-      }
-      service.instances++;
-      service.versions.add(instance.version);
-    }
-    return [...byName.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([name, s]) => ({ name, instances: s.instances, versions: [...s.versions].sort() }));
+    return summarizeServices(Array.from(this.parts.mirror.live.values(), (e) => e.instance));
   }
 
   async service(name: string): Promise<ServiceDetail | undefined> {

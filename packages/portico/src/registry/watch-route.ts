@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { PorticoError } from '@portico/sdk';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { openEventStream } from '../http/event-stream.js';
 import type { RegistryPort, WatchEvent } from './registry-port.js';
 
 const WatchQuery = Type.Object(
@@ -35,17 +36,7 @@ export function registerWatchRoute(app: FastifyInstance, registry: RegistryPort)
     { schema: { querystring: WatchQuery } },
     (request, reply) => {
       const from = resumePoint(request.query, request.headers['last-event-id']);
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        // The stream owns its connection; when it ends, so does the connection.
-        connection: 'close',
-        'x-accel-buffering': 'no',
-        'x-request-id': request.id,
-      });
-      res.write('retry: 1000\n\n');
+      const res = openEventStream(request, reply);
       open.add(res);
       const subscription = registry.watch(from, (event) => {
         res.write(format(event));

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { PorticoError } from '@portico/sdk';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { openEventStream } from '../../http/event-stream.js';
 import { principalOf } from '../../identity/http/principal.js';
 import type { Identity } from '../../identity/identity.js';
 import { mayAccess } from '../config-access.js';
@@ -50,16 +51,7 @@ export function registerConfigWatchRoute(
       const visible = (service: string) =>
         (only === undefined || service === only) && mayAccess(principal, tenant, service, 'read');
 
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'close',
-        'x-accel-buffering': 'no',
-        'x-request-id': request.id,
-      });
-      res.write('retry: 1000\n\n');
+      const res = openEventStream(request, reply);
       open.add(res);
       let sent = since ?? 0;
       let live = false;

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { ok } from '@portico/sdk';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { openEventStream } from '../../http/event-stream.js';
 import { peerGuard } from '../../http/shared-secret.js';
 import type { IdentityWatchEvent } from '../identity-port.js';
 import type { InProcessIdentityPort } from '../in-process-port.js';
@@ -41,16 +42,7 @@ export async function identityWatchRoutes(
 
   app.get('/v1/identity/watch', (request, reply) => {
     requirePeer(request);
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store, no-transform',
-      connection: 'close',
-      'x-accel-buffering': 'no',
-      'x-request-id': request.id,
-    });
-    res.write('retry: 1000\n\n');
+    const res = openEventStream(request, reply, 'no-store');
     open.add(res);
     const watch = options.port.watch((event) => {
       res.write(format(event));

@@ -97,6 +97,15 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
   const configCenter = identity
     ? (await import('./config-center/start-config-center.js')).startConfigCenter(config, identity.identity)
     : undefined;
+  // Lives with the store too (docs/scheduler.md); loaded only there.
+  const scheduler = identity
+    ? (await import('./scheduler/start-scheduler.js')).startScheduler(config, identity.identity, {
+        bus: bus?.bus,
+        registry,
+        metrics,
+        logger,
+      })
+    : undefined;
   const openapi = role === 'registry' ? undefined : startOpenApi(config, registry);
   const mounts = [...(identity ? [identity.mount] : []), ...(openapi?.mounts ?? [])];
   const tracing =
@@ -151,7 +160,7 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
           }),
           assertionKeySecret: config.clusterSecret,
           ...(config.console.enabled ? { console: config.console } : {}),
-          ...(configCenter ? { plugins: [configCenter.routes] } : {}),
+          ...(configCenter ? { plugins: [configCenter.routes, ...(scheduler ? [scheduler.routes] : [])] } : {}),
           ...(identity
             ? {
                 identity: identity.identity,
@@ -186,6 +195,8 @@ export async function startPortico(config: PorticoConfig, options: StartOptions 
         await gateway?.close(config.shutdownGraceMs);
         openapi?.close();
         await admin.close();
+        // Before the bus and the registry: runs in flight finish on them.
+        await scheduler?.close();
         await registry.close();
         await bus?.close();
         await configCenter?.close();

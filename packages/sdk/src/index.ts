@@ -99,5 +99,20 @@ export type {
   ServiceDetail,
   ServiceSummary,
 } from './registry-types.js';
+export {
+  createSchedulerClient,
+  type SchedulerClient,
+  type SchedulerClientOptions,
+} from './scheduler/scheduler-client.js';
+export type {
+  ConcurrencyPolicy,
+  RunOutcome,
+  RunPage,
+  Schedule,
+  ScheduledMessage,
+  ScheduleRun,
+  ScheduleSpec,
+  ScheduleTarget,
+} from './scheduler/scheduler-types.js';
 export { type RunningService, type ServeOptions, type ServiceLogger, serve } from './serve.js';
 export { pathOf } from './url-path.js';

@@ -116,6 +116,7 @@ const DEFAULTS: PorticoConfig = {
   },
   openapi: { enabled: true, maxDocumentBytes: 262144, title: 'Portico API' },
   configCenter: { adapter: 'store', maxEntryBytes: 65536 },
+  scheduler: { enabled: true, pollMs: 1000, maxRunning: 64, historyPerSchedule: 1000, leaseGraceMs: 30000 },
 };
 
 let root: string;
@@ -272,6 +273,8 @@ describe('loadConfig: where settings come from', () => {
     PORTICO_REALTIME_HISTORY_SIZE: 10,
     PORTICO_REALTIME_PING_INTERVAL_MS: 15000,
     PORTICO_OPENAPI_ENABLED: false,
+    PORTICO_SCHEDULER_ENABLED: false,
+    PORTICO_SCHEDULER_POLL_MS: 250,
     OTEL_SERVICE_NAME: 'edge-gateway',
   };
 

@@ -11,6 +11,7 @@ import { RATE_LIMIT_ENV_OVERRIDES, RateLimitSchema } from './rate-limit-schema.j
 import { REALTIME_ENV_OVERRIDES, RealtimeSchema } from './realtime-schema.js';
 import { REGISTRY_ENV_OVERRIDES, RegistrySchema } from './registry-schema.js';
 import { GatewayResilience, ServiceOverrides } from './resilience-schema.js';
+import { SCHEDULER_ENV_OVERRIDES, SchedulerSchema } from './scheduler-schema.js';
 import { TRACING_ENV_OVERRIDES, TracingSchema } from './tracing-schema.js';
 
 const Port = (defaultPort: number) => Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort });
@@ -95,6 +96,7 @@ export const ConfigSchema = Type.Object(
     realtime: RealtimeSchema,
     openapi: OpenApiSchema,
     configCenter: ConfigCenterSchema,
+    scheduler: SchedulerSchema,
   },
   { additionalProperties: false },
 );
@@ -110,6 +112,7 @@ export const ENV_OVERRIDES: Record<string, readonly string[]> = {
   ...REGISTRY_ENV_OVERRIDES,
   ...REALTIME_ENV_OVERRIDES,
   ...OPENAPI_ENV_OVERRIDES,
+  ...SCHEDULER_ENV_OVERRIDES,
   PORTICO_HOST: ['host'],
   PORTICO_PUBLIC_PORT: ['publicPort'],
   PORTICO_ADMIN_HOST: ['adminHost'],

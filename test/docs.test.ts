@@ -10,6 +10,7 @@ import { BUS_ERROR_CODES } from '../packages/portico/src/bus/errors.js';
 import { BUS_NATS_ERROR_CODES } from '../packages/portico/src/bus/nats/nats-errors.js';
 import { ConfigSchema, ENV_OVERRIDES } from '../packages/portico/src/config/schema.js';
 import { REGISTRY_KV_ERROR_CODES } from '../packages/portico/src/registry/kv-registry/kv-errors.js';
+import { SCHEDULER_ERROR_CODES } from '../packages/portico/src/scheduler/errors.js';
 import { STORE_KEY_ERROR_CODES } from '../packages/portico/src/store/secrets/key-errors.js';
 
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
@@ -38,6 +39,7 @@ describe('documentation', () => {
       ...Object.keys(BUS_ERROR_CODES),
       ...BUS_NATS_ERROR_CODES,
       ...REGISTRY_KV_ERROR_CODES,
+      ...Object.keys(SCHEDULER_ERROR_CODES),
     ];
     const missing = codes.filter((code) => !headings.has(`\`${code}\``));
     expect(missing).toEqual([]);

@@ -127,4 +127,22 @@ describe('scheduler across processes on one PostgreSQL', () => {
     expect(runs[0]?.error).toMatch(/still running/);
     expect(calls).toHaveLength(1);
   });
+
+  it('marks lost a run whose process stopped answering past its lease', async () => {
+    const [a, b] = stores as [Store, Store];
+    const record = await put(a, 'orphan', '0 0 1 1 *');
+    // A run claimed by a process that then died: its lease ran out a second ago.
+    const orphan = await new SqlScheduleStore(a.db as never).claim(record, {
+      trigger: 'manual',
+      scheduledAt: new Date(),
+      leaseUntil: new Date(Date.now() - 1000),
+    });
+    expect(orphan?.outcome).toBe('running');
+    const survivor = engineOn(b, 'b');
+    await survivor.poll(); // a fresh engine's first poll does the housekeeping
+    await survivor.close(5000);
+    const [run] = await runsOf(b, record.id);
+    expect(run).toMatchObject({ id: orphan?.id, outcome: 'lost' });
+    expect(run?.error).toMatch(/stopped answering/);
+  });
 });

@@ -4,6 +4,7 @@ import {
   type AuthMode,
   type BusPort,
   createBus,
+  createSchedulerClient,
   type Envelope,
   type ErrorBody,
   type ErrorCode,
@@ -22,6 +23,8 @@ import {
   type RegistryClient,
   type RemovalReason,
   type RunningService,
+  type ScheduleRun,
+  type ScheduleSpec,
   type ServeOptions,
   type Subscription,
   type SuccessEnvelope,
@@ -224,5 +227,18 @@ describe('HttpBus', () => {
     >();
     // @ts-expect-error the URL of the admin port is required
     new HttpBus({ apiKey: 'k' });
+  });
+});
+
+describe('scheduler client', () => {
+  it('takes a typed spec and answers typed runs', () => {
+    const scheduler = createSchedulerClient({ tenant: 'acme', credential: { apiKey: 'k' } });
+    expectTypeOf(scheduler.trigger).returns.toEqualTypeOf<Promise<ScheduleRun>>();
+    const spec: ScheduleSpec = { cron: '0 3 * * *', target: { kind: 'bus', type: 'market.archive' } };
+    expectTypeOf(scheduler.put('archive', spec)).resolves.toHaveProperty('nextRunAt').toEqualTypeOf<string | null>();
+    // @ts-expect-error an HTTP target names its service and path
+    scheduler.put('archive', { cron: '0 3 * * *', target: { kind: 'http', path: '/run' } });
+    // @ts-expect-error the tenant is required
+    createSchedulerClient({ credential: { apiKey: 'k' } });
   });
 });

@@ -10,7 +10,7 @@ const ERROR_BODY_CHARS = 300;
  * Calls an instance of a registered service directly (picked at random among those `up`), with
  * the run as the JSON body (none for `GET`) and headers `x-portico-schedule`, `x-portico-run-id`,
  * `x-portico-scheduled-at`, `x-portico-attempt`, and `x-tenant-id` for a tenant's schedule. Any
- * 2xx is success; another status, no instance, or the timeout is a failed attempt. The call does
+ * 2xx is success; another status (a redirect is not followed), no instance, or the timeout is a failed attempt. The call does
  * not pass the gateway, so it carries no signed caller assertion (docs/scheduler.md).
  *
  * @example
@@ -42,6 +42,8 @@ export class HttpTarget implements TargetRunner {
       headers,
       body: method === 'GET' ? null : JSON.stringify(message),
       signal,
+      // A redirect is an answer, not an invitation to call elsewhere: only the registered instance is called.
+      redirect: 'manual',
     });
     const text = await response.text().catch(() => '');
     if (response.status < 200 || response.status > 299) {

@@ -1,16 +1,19 @@
 import { PorticoError } from '../errors.js';
 import { type BusCredentials, type BusHttpCall, busHttpCall } from './bus-http-call.js';
 import type {
+  BusAdminPort,
   BusConsumer,
   BusMessage,
   BusPort,
   DeadLetter,
+  DeadLetterScope,
   GroupOptions,
   PublishInput,
   PublishReceipt,
   ReadOptions,
   TopicInfo,
 } from './bus-types.js';
+import { HttpBusAdmin } from './http-bus-admin.js';
 import { HttpConsumer } from './http-consumer.js';
 
 /** Options of an {@link HttpBus}. */
@@ -27,8 +30,11 @@ export interface HttpBusOptions extends BusCredentials {
  * access token holding `bus.publish` / `bus.consume`. Portico keeps a tenant's consumers to that
  * tenant's messages. `createBus(port)` and `serve({ bus })` take it like any adapter.
  *
- * The admin calls of the port (`read`, `topics`, dead letters) belong to the bus admin API, which
- * `HttpBus` does not speak yet: they fail with `NOT_FOUND` (docs/bus.md, "HttpBus").
+ * It also speaks the bus admin API (`BusAdminPort`: `topicInfo`, `listDeadLetters`,
+ * `redeliverDeadLetters`, `removeDeadLetters`, `purgeTopic`; and `topics`, `deadLetters` and
+ * `purgeDeadLetters` of the port), with a credential holding `bus.admin`. `read` (replay) and
+ * `redeliver(id)` without a topic have no admin route: they fail with `NOT_FOUND`
+ * (docs/bus.md, "HttpBus").
  *
  * @example
  * ```ts
@@ -38,10 +44,11 @@ export interface HttpBusOptions extends BusCredentials {
  * await bus.subscribe('order.verified', async (m) => pay(m.data.orderId), { group: 'payout' });
  * ```
  */
-export class HttpBus implements BusPort {
+export class HttpBus implements BusPort, BusAdminPort {
   private readonly call: BusHttpCall;
   private readonly timeoutMs: number;
   private readonly consumers = new Set<HttpConsumer<unknown>>();
+  private readonly admin: HttpBusAdmin;
 
   constructor(options: HttpBusOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -49,6 +56,7 @@ export class HttpBus implements BusPort {
     if (options.apiKey !== undefined) credentials.apiKey = options.apiKey;
     if (options.token !== undefined) credentials.token = options.token;
     this.call = busHttpCall(options.url, credentials, this.timeoutMs);
+    this.admin = new HttpBusAdmin(this.call);
   }
 
   publish<T>(input: PublishInput<T>): Promise<PublishReceipt> {
@@ -68,19 +76,48 @@ export class HttpBus implements BusPort {
   }
 
   topics(): Promise<TopicInfo[]> {
-    return notOverHttp('topics');
+    return this.admin.topics();
   }
 
-  deadLetters(_filter: { topic?: string; group?: string; limit: number; after?: string }): Promise<DeadLetter[]> {
-    return notOverHttp('deadLetters');
+  /** Dead letters of `filter.topic` (the admin API lists per topic: without one, `NOT_FOUND`). */
+  deadLetters(filter: { topic?: string; group?: string; limit: number; after?: string }): Promise<DeadLetter[]> {
+    const { topic, ...rest } = filter;
+    if (topic === undefined) return notOverHttp('deadLetters without a topic');
+    return this.admin.listDeadLetters({ topic, ...rest });
   }
 
   redeliver(_deadLetterId: string): Promise<boolean> {
-    return notOverHttp('redeliver');
+    return notOverHttp('redeliver (use redeliverDeadLetters with the topic and id)');
   }
 
-  purgeDeadLetters(_filter: { topic?: string; group?: string }): Promise<number> {
-    return notOverHttp('purgeDeadLetters');
+  /** Removes the dead letters of one topic, or of every topic (one call per topic). */
+  async purgeDeadLetters(filter: { topic?: string; group?: string }): Promise<number> {
+    const group = filter.group === undefined ? {} : { group: filter.group };
+    if (filter.topic !== undefined) return this.admin.removeDeadLetters({ topic: filter.topic, ...group });
+    let purged = 0;
+    for (const { topic } of await this.admin.topics())
+      purged += await this.admin.removeDeadLetters({ topic, ...group });
+    return purged;
+  }
+
+  topicInfo(topic: string): Promise<TopicInfo | undefined> {
+    return this.admin.topicInfo(topic);
+  }
+
+  listDeadLetters(scope: DeadLetterScope & { limit: number; after?: string }): Promise<DeadLetter[]> {
+    return this.admin.listDeadLetters(scope);
+  }
+
+  redeliverDeadLetters(scope: DeadLetterScope): Promise<number> {
+    return this.admin.redeliverDeadLetters(scope);
+  }
+
+  removeDeadLetters(scope: DeadLetterScope): Promise<number> {
+    return this.admin.removeDeadLetters(scope);
+  }
+
+  purgeTopic(topic: string): Promise<number> {
+    return this.admin.purgeTopic(topic);
   }
 
   /** Closes every consumer it opened: their unacked deliveries go back to their groups. */
@@ -90,7 +127,5 @@ export class HttpBus implements BusPort {
 }
 
 function notOverHttp(method: string): Promise<never> {
-  return Promise.reject(
-    new PorticoError('NOT_FOUND', `HttpBus.${method}: the bus admin API is not available over HTTP yet`),
-  );
+  return Promise.reject(new PorticoError('NOT_FOUND', `HttpBus.${method}: the bus admin API has no route for it`));
 }

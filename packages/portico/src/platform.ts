@@ -360,6 +360,8 @@ async function startIdentityPart(
   const { startIdentity } = await import('./identity/start-identity.js');
   const identity = await startIdentity(config, logger, metrics.identity());
   health.addCheck('identity', () => 'healthy');
+  const { throttle } = identity.identity;
+  if (throttle.store === 'redis') health.addCheck('throttle', () => throttle.health());
   // A cheap `select 1`, answered from a short cache: probes never load the store.
   const { storeCheck } = await import('./health/store-check.js');
   health.addCheck('store', storeCheck(identity.identity.store));

@@ -53,6 +53,7 @@ const DEFAULTS: PorticoConfig = {
     strippedHeaders: [...DEFAULT_STRIPPED_HEADERS],
     underscoreHeaders: 'drop',
     rateLimit: { redisUrl: '', redisTimeoutMs: 100, prefix: 'portico:rl:', maxKeys: 100_000 },
+    fallbackStore: { redisUrl: '', redisTimeoutMs: 200, prefix: 'portico:fb:', flushMs: 1_000 },
     totalTimeoutMs: 60_000,
     retries: {
       attempts: 3,
@@ -271,6 +272,8 @@ describe('loadConfig: where settings come from', () => {
     PORTICO_LOGIN_MAX_FAILURES: 3,
     PORTICO_LOGIN_MAX_FAILURES_PER_IP: 100,
     PORTICO_LOGIN_THROTTLE_STORE: 'redis',
+    PORTICO_FALLBACK_STORE: 'redis',
+    PORTICO_FALLBACK_REDIS_URL: 'redis://:secret@fallback.internal:6379/4',
     PORTICO_LOGIN_THROTTLE_REDIS_URL: 'redis://:secret@throttle.internal:6379/3',
     PORTICO_TRACING_ENABLED: true,
     PORTICO_TRACING_EXPORTER: 'none',

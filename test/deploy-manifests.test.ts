@@ -229,7 +229,15 @@ describe('compose file (Compose Specification schema)', () => {
       const config = loadConfig({ file: join(COMPOSE, 'portico.yaml'), env: { ...env, PORTICO_CONFIG: '' } });
       expect(config.bus.adapter).toBe('nats');
       roles[name] = service.command.join(' ');
-      if (name.startsWith('gateway')) expect(config.gateway.rateLimit.redisUrl).toBe('redis://redis:6379');
+      if (name.startsWith('gateway')) {
+        expect(config.gateway.rateLimit.redisUrl).toBe('redis://redis:6379');
+        expect(config.gateway.fallbackStore.store).toBe('redis');
+      }
+      if (name.startsWith('registry')) {
+        // Shared state, and keys required: either registry may die, and no one registers unasked.
+        expect(config.registry.store).toBe('nats');
+        expect(config.registry.auth).toBe('required');
+      }
     }
     expect(roles).toEqual({
       identity: 'start',

@@ -14,6 +14,7 @@ import { anyBreakerOpen, describeServices } from './gateway/gateway-view.js';
 import { startIdleCollector } from './gateway/idle-collector.js';
 import { BUILT_IN_POLICIES, policyCompiler } from './gateway/policies/index.js';
 import { createRateLimiter } from './gateway/rate-limit/index.js';
+import { createFallbackStore } from './gateway/resilience/fallback-stores.js';
 import { servicePolicies } from './gateway/resilience/service-policy.js';
 import { RoutingTable } from './gateway/routing-table.js';
 import { StrippedHeaders } from './gateway/stripped-headers.js';
@@ -271,6 +272,9 @@ async function createGatewayPart(
   // Rate-limit counters: in this process, or in Redis shared by every gateway (local while it is away).
   const rateLimiter = await createRateLimiter(config.gateway.rateLimit, logger);
   if (rateLimiter.store === 'redis') health.addCheck('ratelimit', () => rateLimiter.health());
+  // Fallback answers: this gateway's, or also shared through Redis (written behind, read on failure only).
+  const fallbacks = await createFallbackStore(config.gateway, logger);
+  if (fallbacks.store === 'redis') health.addCheck('fallback', () => fallbacks.health());
   const strippedHeaders = new StrippedHeaders(config.gateway.strippedHeaders, config.gateway.underscoreHeaders);
   const compileAccess = policyCompiler(
     BUILT_IN_POLICIES,
@@ -288,6 +292,7 @@ async function createGatewayPart(
     compileAccess,
     // Each service's metric cells are resolved once, with its route; a request only adds to them.
     (service) => gatewayMetrics.forService(service),
+    fallbacks,
   );
   gatewayMetrics.readRoutes(table);
   // With a remote registry, what it said is kept on disk too, for a start while it is down.
@@ -354,6 +359,7 @@ async function createGatewayPart(
         assertions.stop();
         await table.close();
         await rateLimiter.close();
+        await fallbacks.close();
       },
     },
   };
@@ -371,6 +377,8 @@ async function startIdentityPart(
   const { startIdentity } = await import('./identity/start-identity.js');
   const identity = await startIdentity(config, logger, metrics.identity());
   health.addCheck('identity', () => 'healthy');
+  const { throttle } = identity.identity;
+  if (throttle.store === 'redis') health.addCheck('throttle', () => throttle.health());
   // A cheap `select 1`, answered from a short cache: probes never load the store.
   const { storeCheck } = await import('./health/store-check.js');
   health.addCheck('store', storeCheck(identity.identity.store));

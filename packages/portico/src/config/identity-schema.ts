@@ -1,5 +1,8 @@
 import { Type } from '@sinclair/typebox';
 
+/** Where failed-login counters live; `identity/login-throttle` resolves the name. */
+export const LOGIN_THROTTLE_STORE_NAMES = ['memory', 'redis'] as const;
+
 const Seconds = (fallback: number, minimum = 1, maximum = 31_536_000) =>
   Type.Integer({ minimum, maximum, default: fallback });
 
@@ -50,6 +53,19 @@ export const IdentitySchema = Type.Object(
         maxFailuresPerIp: Type.Integer({ minimum: 1, maximum: 100_000, default: 50 }),
         windowSeconds: Seconds(900, 1, 86_400),
         lockoutSeconds: Seconds(900, 1, 86_400),
+        /** Unset: `redis` when a Redis URL is set (here or `gateway.rateLimit.redisUrl`), else `memory`. */
+        store: Type.Optional(
+          Type.Unsafe<(typeof LOGIN_THROTTLE_STORE_NAMES)[number]>({
+            type: 'string',
+            enum: [...LOGIN_THROTTLE_STORE_NAMES],
+          }),
+        ),
+        /** Empty: the rate limiter's (`gateway.rateLimit.redisUrl`, PORTICO_REDIS_URL). */
+        redisUrl: Type.String({ default: '', maxLength: 2048, pattern: '^(rediss?://.+)?$' }),
+        /** Longest wait for Redis before an attempt is counted locally instead. */
+        redisTimeoutMs: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+        /** Prepended to every Redis key. */
+        prefix: Type.String({ maxLength: 256, default: 'portico:lt:' }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -73,4 +89,6 @@ export const IDENTITY_ENV_OVERRIDES: Record<string, readonly string[]> = {
   PORTICO_KEY_GRACE_SECONDS: ['identity', 'keyGraceSeconds'],
   PORTICO_LOGIN_MAX_FAILURES: ['identity', 'throttle', 'maxFailuresPerIdentifier'],
   PORTICO_LOGIN_MAX_FAILURES_PER_IP: ['identity', 'throttle', 'maxFailuresPerIp'],
+  PORTICO_LOGIN_THROTTLE_STORE: ['identity', 'throttle', 'store'],
+  PORTICO_LOGIN_THROTTLE_REDIS_URL: ['identity', 'throttle', 'redisUrl'],
 };

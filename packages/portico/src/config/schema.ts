@@ -5,6 +5,7 @@ import { DEFAULT_STRIPPED_HEADERS } from '../gateway/stripped-headers.js';
 import { BusSchema } from './bus-schema.js';
 import { ConfigCenterSchema } from './config-center-schema.js';
 import { ConsoleSchema } from './console-schema.js';
+import { FALLBACK_STORE_ENV_OVERRIDES, FallbackStoreSchema } from './fallback-store-schema.js';
 import { IDENTITY_ENV_OVERRIDES, IdentitySchema, StoreSchema } from './identity-schema.js';
 import { OPENAPI_ENV_OVERRIDES, OpenApiSchema } from './openapi-schema.js';
 import { RATE_LIMIT_ENV_OVERRIDES, RateLimitSchema } from './rate-limit-schema.js';
@@ -78,6 +79,7 @@ export const ConfigSchema = Type.Object(
         /** Request headers whose name has `_` (read as `-` by WSGI, Rack, PHP): dropped, or forwarded. */
         underscoreHeaders: StringEnum<'drop' | 'forward'>(['drop', 'forward'], { default: 'drop' }),
         rateLimit: RateLimitSchema,
+        fallbackStore: FallbackStoreSchema,
         ...GatewayResilience,
       },
       { additionalProperties: false, default: {} },
@@ -109,6 +111,7 @@ export const ENV_OVERRIDES: Record<string, readonly string[]> = {
   ...IDENTITY_ENV_OVERRIDES,
   ...TRACING_ENV_OVERRIDES,
   ...RATE_LIMIT_ENV_OVERRIDES,
+  ...FALLBACK_STORE_ENV_OVERRIDES,
   ...REGISTRY_ENV_OVERRIDES,
   ...REALTIME_ENV_OVERRIDES,
   ...OPENAPI_ENV_OVERRIDES,

@@ -292,7 +292,21 @@ export class ProxyExchange {
   private giveUp(code: ErrorCode, message: string, countAsFailure: boolean): void {
     const now = Date.now();
     if (countAsFailure) this.route.breaker.onFailure(now);
-    const cached = this.method === 'GET' ? this.route.cache?.lookup(this.cacheKey(), now) : undefined;
+    const found = this.method === 'GET' ? this.route.cache?.lookup(this.cacheKey(), now) : undefined;
+    if (found instanceof Promise) {
+      // Not kept by this gateway: a shared store is asked (the failure path only).
+      found.then(
+        (cached) => this.answerFallback(cached, code, message),
+        () => this.answerFallback(undefined, code, message),
+      );
+      return;
+    }
+    this.answerFallback(found, code, message, now);
+  }
+
+  private answerFallback(cached: CachedResponse | undefined, code: ErrorCode, message: string, now = Date.now()): void {
+    // The caller may have left while a shared store was asked.
+    if (this.finished) return;
     if (cached) this.sendCached(cached, now);
     else this.sendEnvelope(code, message);
     this.finish();

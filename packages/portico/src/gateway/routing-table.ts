@@ -6,7 +6,8 @@ import type { Balancer, BalancerFactory } from './balancers/index.js';
 import type { PolicyChain, ServiceAccess } from './policies/index.js';
 import { ActiveHealthCheck } from './resilience/active-health-check.js';
 import { CircuitBreaker } from './resilience/circuit-breaker.js';
-import { FallbackCache } from './resilience/fallback-cache.js';
+import { MemoryFallbackStore } from './resilience/fallback-cache.js';
+import type { FallbackStore, ServiceFallback } from './resilience/fallback-store.js';
 import { type EjectionHost, OutlierDetector } from './resilience/outlier-detector.js';
 import type { ServicePolicy } from './resilience/service-policy.js';
 import { type RoutedInstance, routedInstance } from './routed-instance.js';
@@ -26,7 +27,7 @@ export interface ServiceRoute {
   readonly policy: ServicePolicy;
   readonly breaker: CircuitBreaker;
   /** Present when the service's fallback cache is enabled. */
-  readonly cache: FallbackCache | undefined;
+  readonly cache: ServiceFallback | undefined;
   /** The service's metric cells, resolved once here so a request only adds to them. */
   readonly metrics: ServiceMetrics;
   /**
@@ -98,6 +99,8 @@ export class RoutingTable implements EjectionHost {
     private readonly policyFor: (service: string) => ServicePolicy,
     private readonly compileAccess?: (access: ServiceAccess) => PolicyChain | undefined,
     private readonly metricsFor: (service: string) => ServiceMetrics = detachedMetrics,
+    /** Where each service's fallback answers live (`gateway.fallbackStore`). */
+    private readonly fallbacks: FallbackStore = new MemoryFallbackStore(),
   ) {}
 
   /** The route of a service, or undefined when the gateway never heard of it. */
@@ -274,7 +277,7 @@ export class RoutingTable implements EjectionHost {
         balancer: this.makeBalancer(),
         policy,
         breaker: new CircuitBreaker(policy.breaker, metrics),
-        cache: policy.fallback.enabled ? new FallbackCache(policy.fallback) : undefined,
+        cache: policy.fallback.enabled ? this.fallbacks.forService(service, policy.fallback) : undefined,
         metrics,
         chain: undefined,
         access: undefined,

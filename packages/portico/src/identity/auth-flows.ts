@@ -39,7 +39,7 @@ export class AuthFlows {
   ): Promise<TokenPair> {
     const { tenants, users, passwords, throttle } = this.#identity;
     const username = input.username.toLowerCase();
-    const decision = throttle.begin(`${input.tenant}/${username}`, caller.ip);
+    const decision = await throttle.begin(`${input.tenant}/${username}`, caller.ip);
     if (!decision.allowed) {
       throw new PorticoError('RATE_LIMITED', 'too many failed logins; try again later', {
         retryAfterSeconds: decision.retryAfterSeconds,
@@ -56,8 +56,7 @@ export class AuthFlows {
         : await passwords.verifyNothing(input.password);
       verified = verified && user?.active === true && tenant?.status === 'active';
     } finally {
-      if (verified) decision.succeeded();
-      else decision.failed();
+      await (verified ? decision.succeeded() : decision.failed());
     }
     if (!verified || !user) throw new PorticoError('AUTHENTICATION_ERROR', INVALID_CREDENTIALS);
     const rehashed = passwords.needsRehash(user.password_hash) ? await passwords.hash(input.password) : undefined;

@@ -6,7 +6,8 @@ import { ApiKeys } from './api-keys.js';
 import { AuditLog } from './audit-log.js';
 import { bootstrapPlatform, secretHashKey } from './bootstrap.js';
 import { IdentityEvents } from './identity-events.js';
-import { LoginThrottle } from './login-throttle.js';
+import type { LoginThrottlePort } from './login-throttle/login-throttle-port.js';
+import { MemoryLoginThrottle } from './login-throttle/memory-login-throttle.js';
 import type { IdentityOptions } from './options.js';
 import { PasswordHasher } from './passwords.js';
 import { RefreshTokens } from './refresh-tokens.js';
@@ -51,7 +52,7 @@ export class Identity {
   readonly issuer: TokenIssuer;
   readonly verifier: AccessTokenVerifier;
   readonly apiKeyCache: ApiKeyCache;
-  readonly throttle: LoginThrottle;
+  readonly throttle: LoginThrottlePort;
   readonly #timers: NodeJS.Timeout[] = [];
 
   private constructor(
@@ -59,6 +60,7 @@ export class Identity {
     readonly options: IdentityOptions,
     box: SecretBox,
     secretKey: Buffer,
+    throttle: LoginThrottlePort | undefined,
   ) {
     const { db } = store;
     this.tenants = new Tenants(db);
@@ -88,7 +90,7 @@ export class Identity {
       isRevoked: this.revocations.isRevoked,
     });
     this.apiKeyCache = new ApiKeyCache(this.secrets);
-    this.throttle = new LoginThrottle(options.throttle);
+    this.throttle = throttle ?? new MemoryLoginThrottle(options.throttle);
     this.events.subscribe((change) => this.apiKeyCache.apply(change));
   }
 
@@ -100,8 +102,10 @@ export class Identity {
     store: Store,
     options: IdentityOptions,
     box: SecretBox,
+    /** Where failed logins are counted (`createLoginThrottle`); owned by identity. Absent: this process's memory. */
+    throttle?: LoginThrottlePort,
   ): Promise<{ identity: Identity; generatedAdminPassword?: string }> {
-    const identity = new Identity(store, options, box, await secretHashKey(store.db, box, options.secretKey));
+    const identity = new Identity(store, options, box, await secretHashKey(store.db, box, options.secretKey), throttle);
     await identity.keyRing.load();
     await identity.revocations.load();
     identity.apiKeyCache.load(await identity.apiKeys.usable());
@@ -159,7 +163,7 @@ export class Identity {
 
   async close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
-    this.throttle.close();
+    await this.throttle.close();
     await this.flushApiKeyUses().catch(() => {});
   }
 }

@@ -1,5 +1,5 @@
 import type { PorticoConfig } from '../config/schema.js';
-import type { ThrottleOptions } from './login-throttle.js';
+import type { ThrottleOptions } from './login-throttle/login-throttle-port.js';
 import type { Argon2Params } from './passwords.js';
 import type { SigningAlgorithm } from './signing-keys.js';
 
@@ -54,7 +54,12 @@ export function identityOptionsFrom(config: PorticoConfig['identity']): Identity
     refreshAbsoluteSeconds: config.refreshAbsoluteTtlSeconds,
     keyGraceSeconds: config.keyGraceSeconds,
     argon2: { ...config.argon2 },
-    throttle: { ...config.throttle },
+    throttle: {
+      maxFailuresPerIdentifier: config.throttle.maxFailuresPerIdentifier,
+      maxFailuresPerIp: config.throttle.maxFailuresPerIp,
+      windowSeconds: config.throttle.windowSeconds,
+      lockoutSeconds: config.throttle.lockoutSeconds,
+    },
     adminPassword: config.adminPassword,
     secretKey: config.secretKey,
   };

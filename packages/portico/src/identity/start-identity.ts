@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import { createPublicIdentityApp, type LoginObserver, PUBLIC_IDENTITY_PATHS } from './http/public-app.js';
 import { Identity } from './identity.js';
 import { InProcessIdentityPort } from './in-process-port.js';
+import { createLoginThrottle, type LoginThrottlePort } from './login-throttle/index.js';
 import { identityOptionsFrom } from './options.js';
 
 /** Identity running inside a Portico process. */
@@ -44,6 +45,7 @@ export async function startIdentity(
     dataDir: config.dataDir,
     poolSize: config.store.poolSize,
   });
+  let throttle: LoginThrottlePort | undefined;
   try {
     const secrets = await openSecretBox(store, {
       encryptionKeys: config.store.encryptionKeys,
@@ -51,10 +53,12 @@ export async function startIdentity(
       dataDir: config.dataDir,
     });
     logSecrets(secrets, logger);
+    throttle = await createLoginThrottle(config, logger);
     const { identity, generatedAdminPassword } = await Identity.open(
       store,
       identityOptionsFrom(config.identity),
       secrets.box,
+      throttle,
     );
     const publicApp = await createPublicIdentityApp({ identity, logger, ...(logins ? { logins } : {}) });
     logger.info({ store: store.kind, location: store.location }, 'identity ready');
@@ -71,6 +75,7 @@ export async function startIdentity(
       },
     };
   } catch (error) {
+    await throttle?.close();
     await store.close();
     throw error;
   }

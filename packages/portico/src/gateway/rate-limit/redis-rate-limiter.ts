@@ -1,6 +1,7 @@
 import type { HealthStatus } from '@portico/sdk';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { openRedis, redactedUrl } from '../../state/redis-connection.js';
 import type { MemoryBucket, MemoryRateLimiter } from './memory-rate-limiter.js';
 import { type Clock, decision, type RateLimitDecision, type RateLimitRule } from './rate-limit-rule.js';
 import type { RateLimitBucket, RateLimiter } from './rate-limiter.js';
@@ -65,16 +66,7 @@ export class RedisRateLimiter implements RateLimiter {
     this.#clock = options.clock;
     this.#pauseMs = options.pauseMs ?? 1_000;
     this.#where = redactedUrl(options.url);
-    this.#client = new Redis(options.url, {
-      commandTimeout: options.timeoutMs,
-      connectTimeout: Math.max(options.timeoutMs, 1_000),
-      // Fail at once rather than queue: a queued command is a request waiting on an outage.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      // Reconnect in the background, quickly at first, then once a second.
-      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1_000),
-    }) as ScriptedRedis;
+    this.#client = openRedis({ url: options.url, timeoutMs: options.timeoutMs }) as ScriptedRedis;
     this.#client.defineCommand('porticoGcra', { numberOfKeys: 1, lua: GCRA_SCRIPT });
     this.#client.defineCommand('porticoSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_SCRIPT });
     this.#client.on('ready', () => this.#report(true));
@@ -167,16 +159,5 @@ class RedisBucket implements RateLimitBucket {
         return decision(local.allowed, local.remaining, local.resetMs, local.retryAfterMs);
       },
     );
-  }
-}
-
-/** The URL without its password, for logs. */
-function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'redis';
   }
 }

@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { HealthStatus } from '@portico/sdk';
+import type { FallbackStore, ServiceFallback } from './fallback-store.js';
 
 /** Settings of a service's fallback cache. */
 export interface FallbackSettings {
@@ -19,8 +21,14 @@ export interface CachedResponse {
 /**
  * Stale-if-error for one service: the last good answer to each GET, bounded in bytes, least
  * recently stored dropped first. Only consulted when every try failed or the breaker is open.
+ *
+ * @example
+ * ```ts
+ * const cache = new FallbackCache({ enabled: true, maxEntryBytes: 1024, maxTotalBytes: 65_536, maxStaleSeconds: 60 });
+ * cache.store('/api/orders/1', { status: 200, headers: {}, body: Buffer.from('{}'), storedAt: Date.now() });
+ * ```
  */
-export class FallbackCache {
+export class FallbackCache implements ServiceFallback {
   private readonly entries = new Map<string, CachedResponse>();
   private bytes = 0;
 
@@ -60,6 +68,25 @@ export class FallbackCache {
     this.entries.delete(key);
     this.bytes -= entry.body.length;
   }
+}
+
+/**
+ * The memory adapter: each gateway keeps its own answers.
+ *
+ * @example
+ * ```ts
+ * const table = new RoutingTable(balancers, policyFor, compile, metricsFor, new MemoryFallbackStore());
+ * ```
+ */
+export class MemoryFallbackStore implements FallbackStore {
+  readonly store = 'memory';
+  forService(_service: string, settings: FallbackSettings): ServiceFallback {
+    return new FallbackCache(settings);
+  }
+  health(): HealthStatus {
+    return 'healthy';
+  }
+  async close(): Promise<void> {}
 }
 
 /**

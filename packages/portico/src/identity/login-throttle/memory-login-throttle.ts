@@ -1,14 +1,5 @@
-/** Limits of the login throttle. */
-export interface ThrottleOptions {
-  /** Failed attempts for one tenant/username before it is locked. */
-  maxFailuresPerIdentifier: number;
-  /** Failed attempts from one IP address before it is locked. */
-  maxFailuresPerIp: number;
-  /** How long failures are remembered. */
-  windowSeconds: number;
-  /** How long a lock lasts once the limit is reached. */
-  lockoutSeconds: number;
-}
+import type { HealthStatus } from '@portico/sdk';
+import type { LoginThrottlePort, ThrottleDecision, ThrottleOptions } from './login-throttle-port.js';
 
 interface Counter {
   failures: number;
@@ -18,25 +9,23 @@ interface Counter {
   lockedUntil: number;
 }
 
-/** The outcome of `begin`: go ahead (and report the result), or wait. */
-export type ThrottleDecision =
-  | { allowed: true; succeeded(): void; failed(): void }
-  | { allowed: false; retryAfterSeconds: number };
-
 /**
  * Counts failed logins per identifier and per IP and locks either one for a while past its limit.
  * An attempt is counted before its password is checked, and only given back when it succeeds:
  * a burst of parallel attempts cannot slip through while the first ones are still hashing.
- * Memory only; a distributed deployment moves the counters to the shared state (Redis).
+ * This process only; the Redis adapter shares the counters between identity processes, and
+ * stands in with one of these while Redis is out of reach. `beginNow` answers synchronously.
  *
  * @example
  * ```ts
- * const decision = throttle.begin('acme/alice', '203.0.113.9');
+ * const throttle = new MemoryLoginThrottle(DEFAULT_IDENTITY_OPTIONS.throttle);
+ * const decision = await throttle.begin('acme/alice', '203.0.113.9');
  * if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
- * (await check()) ? decision.succeeded() : decision.failed();
+ * (await check()) ? await decision.succeeded() : await decision.failed();
  * ```
  */
-export class LoginThrottle {
+export class MemoryLoginThrottle implements LoginThrottlePort {
+  readonly store = 'memory';
   readonly #options: ThrottleOptions;
   readonly #counters = new Map<string, Counter>();
   readonly #sweep: NodeJS.Timeout;
@@ -47,7 +36,16 @@ export class LoginThrottle {
     this.#sweep = setInterval(() => this.#prune(Date.now()), 60_000).unref();
   }
 
-  begin(identifier: string, ip: string): ThrottleDecision {
+  begin(identifier: string, ip: string): Promise<ThrottleDecision> {
+    return Promise.resolve(this.beginNow(identifier, ip));
+  }
+
+  health(): HealthStatus {
+    return 'healthy';
+  }
+
+  /** `begin`, answered at once. */
+  beginNow(identifier: string, ip: string): ThrottleDecision {
     const now = Date.now();
     const byId = this.#counter(`id:${identifier}`, now);
     const byIp = this.#counter(`ip:${ip}`, now);
@@ -61,14 +59,14 @@ export class LoginThrottle {
     let settled = false;
     return {
       allowed: true,
-      succeeded: () => {
+      succeeded: async () => {
         if (settled) return;
         settled = true;
         byIp.pending--;
         byId.pending--;
         byId.failures = 0;
       },
-      failed: () => {
+      failed: async () => {
         if (settled) return;
         settled = true;
         for (const [counter, max] of [
@@ -83,7 +81,7 @@ export class LoginThrottle {
     };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     clearInterval(this.#sweep);
   }
 

@@ -19,11 +19,21 @@ const portico = spawn(process.execPath, [join(ROOT, 'packages/portico/dist/cli/m
   env: {
     PORTICO_ADMIN_PASSWORD: PASSWORD,
     PORTICO_DATA_DIR: mkdtempSync(join(tmpdir(), 'portico-hot-plug-')),
-    PORTICO_LOG_LEVEL: 'warn',
+    // info: the "portico started" line (read here, not shown) names the ports.
+    PORTICO_LOG_LEVEL: 'info',
     ...process.env,
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
+const running = new Map();
+const quit = () => {
+  for (const child of running.values()) child.kill('SIGTERM');
+  portico.kill('SIGTERM');
+  process.exit(0);
+};
+// Before anything can fail: Portico never outlives this script.
+process.on('SIGINT', quit);
+process.on('SIGTERM', quit);
 const started = await new Promise((resolve, reject) => {
   portico.once('exit', (code) => reject(new Error(`portico exited with ${code}`)));
   createInterface({ input: portico.stdout }).on('line', (line) => {
@@ -59,7 +69,6 @@ const { key } = await call(
 await call('PUT', '/v1/config/acme/greeter', { values: { greeting: 'Hello' } }, accessToken);
 await call('PUT', '/v1/config/globex/greeter', { values: { greeting: 'Bonjour', shout: true } }, accessToken);
 
-const running = new Map();
 function startPlugin(name) {
   if (running.has(name)) return;
   const child = spawn(process.execPath, [join(ROOT, 'examples/hot-plug/plugin.mjs')], {
@@ -82,10 +91,3 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   if (word === 'stop' && arg) running.get(arg)?.kill('SIGTERM');
   else if (word) startPlugin(word);
 });
-const quit = () => {
-  for (const child of running.values()) child.kill('SIGTERM');
-  portico.kill('SIGTERM');
-  process.exit(0);
-};
-process.on('SIGINT', quit);
-process.on('SIGTERM', quit);

@@ -40,8 +40,14 @@ export class ApiError extends Error {
  * const tenants = await api<Tenant[]>('GET', '/v1/admin/tenants');
  * ```
  */
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
+export async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  extraHeaders: Record<string, string> = {},
+): Promise<T> {
+  // Extra headers first: the CSRF token and content type are the console's own.
+  const headers: Record<string, string> = { ...extraHeaders };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') headers['x-portico-csrf'] = csrf;
   const response = await fetch(path, {

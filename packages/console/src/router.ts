@@ -44,6 +44,12 @@ export const router = createRouter({
       props: true,
       meta: { tenantScoped: true },
     },
+    {
+      path: '/tenants/:tenant/config',
+      component: () => import('./pages/ConfigPage.vue'),
+      props: true,
+      meta: { tenantScoped: true },
+    },
     { path: '/audit', component: () => import('./pages/AuditPage.vue') },
     { path: '/keys', component: () => import('./pages/KeysPage.vue'), meta: { super: true } },
     { path: '/forbidden', component: () => import('./pages/ForbiddenPage.vue') },

@@ -11,6 +11,7 @@ export const en = {
     credentials: 'API keys & clients',
     audit: 'Audit log',
     keys: 'Signing keys',
+    config: 'Config center',
     tenant: 'Tenant',
   },
   common: {
@@ -56,6 +57,19 @@ export const en = {
     lease: 'Lease expires',
     empty: 'No instances',
     count: '{shown} of {total} instances',
+  },
+  config: {
+    service: 'Service',
+    values: 'Values (JSON object)',
+    revision: 'Revision',
+    updated: 'Last written',
+    create: 'Create entry',
+    editing: 'Editing {service}',
+    readAt: 'Read at revision {revision}; saving replaces the values only if nobody wrote since.',
+    conflict:
+      'Not saved: someone wrote this entry after revision {revision} (it is at {current} now). Reload it, then edit again.',
+    reload: 'Reload the current entry',
+    notObject: 'The values must be a JSON object, e.g. {example}',
   },
   tenants: {
     create: 'Create tenant',

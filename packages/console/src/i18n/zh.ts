@@ -13,6 +13,7 @@ export const zh: typeof en = {
     credentials: 'API 密钥与客户端',
     audit: '审计日志',
     keys: '签名密钥',
+    config: '配置中心',
     tenant: '租户',
   },
   common: {
@@ -58,6 +59,18 @@ export const zh: typeof en = {
     lease: '租约到期',
     empty: '没有实例',
     count: '共 {total} 个实例，显示 {shown} 个',
+  },
+  config: {
+    service: '服务',
+    values: '配置值（JSON 对象）',
+    revision: '版本',
+    updated: '最后写入',
+    create: '创建配置',
+    editing: '编辑 {service}',
+    readAt: '读取于版本 {revision}；仅当此后无人写入时，保存才会替换配置值。',
+    conflict: '未保存：有人在版本 {revision} 之后写入了此配置（当前为 {current}）。请重新加载后再编辑。',
+    reload: '重新加载当前配置',
+    notObject: '配置值必须是 JSON 对象，例如 {example}',
   },
   tenants: {
     create: '创建租户',

@@ -28,6 +28,27 @@ export function mayAccess(principal: Principal, tenant: Tenant, service: string,
   return principal.tenant === PLATFORM_TENANT && tenant.enabledServices.includes(service);
 }
 
+/**
+ * Whether the caller may touch any entry of the tenant named `tenant` at all, decided before the
+ * tenant is looked up: a credential of another (non-platform) tenant gets the same 403 whether
+ * the tenant exists or not, so the config API is no oracle of other tenants' names.
+ *
+ * @example
+ * ```ts
+ * mayReachTenant(principal, 'acme'); // false for a credential of tenant globex
+ * ```
+ */
+export function mayReachTenant(principal: Principal, tenant: string): boolean {
+  return principal.tenant === tenant || principal.tenant === PLATFORM_TENANT;
+}
+
+/** Throws `AUTHORIZATION_ERROR` unless {@link mayReachTenant}; the message names no more than the request did. */
+export function requireTenantReach(principal: Principal, tenant: string): void {
+  if (!mayReachTenant(principal, tenant)) {
+    throw new PorticoError('AUTHORIZATION_ERROR', `you may not read or write config of tenant ${tenant}`, { tenant });
+  }
+}
+
 /** Throws `AUTHORIZATION_ERROR` unless {@link mayAccess}. */
 export function requireAccess(principal: Principal, tenant: Tenant, service: string, action: ConfigAction): void {
   if (!mayAccess(principal, tenant, service, action)) {

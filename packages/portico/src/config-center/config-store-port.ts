@@ -53,6 +53,12 @@ export interface ConfigStorePort {
   write(tenant: string, service: string, write: ConfigWrite, options: WriteOptions): Promise<ConfigChange>;
   /** Changes after `revision` of `tenant`, oldest first, at most `limit`. */
   changesAfter(tenant: string, revision: number, limit: number): Promise<ConfigChange[]>;
+  /**
+   * Whether `changesAfter(tenant, revision)` still holds every change after `revision`: false when
+   * the log was trimmed past it (memory adapter) or `revision` is ahead of every write (a client
+   * of another deployment, or of a store that was reset). A watch that cannot resume resyncs.
+   */
+  canResume(revision: number): Promise<boolean>;
   /** The highest revision written, 0 before any. */
   latestRevision(): Promise<number>;
   close(): Promise<void>;

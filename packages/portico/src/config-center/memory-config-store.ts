@@ -41,6 +41,13 @@ export class MemoryConfigStore implements ConfigStorePort {
     return this.log.filter((change) => change.tenant === tenant && change.revision > revision).slice(0, limit);
   }
 
+  async canResume(revision: number): Promise<boolean> {
+    if (revision > this.revision) return false;
+    // The log keeps the last `changeHistory` changes: resuming needs the one right after `revision`.
+    const oldest = this.log[0]?.revision ?? this.revision + 1;
+    return revision >= oldest - 1;
+  }
+
   async latestRevision(): Promise<number> {
     return this.revision;
   }

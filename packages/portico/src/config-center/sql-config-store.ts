@@ -96,6 +96,12 @@ export class SqlConfigStore implements ConfigStorePort {
     return rows.map(toChange);
   }
 
+  async canResume(revision: number): Promise<boolean> {
+    // The store keeps every change (a deleted tenant's go with it, and a re-created tenant starts
+    // over above the old revisions), so only a revision from the future cannot resume.
+    return revision <= (await this.latestRevision());
+  }
+
   async latestRevision(): Promise<number> {
     const { rows } = await sql<{ revision: string | number | null }>`
       select max(revision) as revision from config_changes`.execute(this.db);

@@ -42,17 +42,16 @@ export function createConfigCenter<T extends Record<string, unknown> = Record<st
     const payload = (await response.json().catch(() => null)) as {
       success?: boolean;
       data?: { revision: number; values: Partial<T> };
-      error?: { code?: string };
+      error?: { code?: string; details?: { service?: string } };
     } | null;
+    // No entry yet is a value too: the service runs on its defaults. Only the entry's own 404
+    // names the service in its details; a missing tenant's does not, and stays an error.
     if (
       response.status === 404 &&
       payload?.error?.code === 'NOT_FOUND' &&
-      /does not exist/.test(JSON.stringify(payload))
-    ) {
-      // No entry yet is a value too: the service runs on its defaults.
-      const tenantMissing = JSON.stringify(payload).includes(`tenant ${tenant} does not exist`);
-      if (!tenantMissing) return { tenant, service: options.service, revision: 0, values: {}, deleted: false };
-    }
+      payload.error.details?.service === options.service
+    )
+      return { tenant, service: options.service, revision: 0, values: {}, deleted: false };
     if (!response.ok || payload?.success !== true || !payload.data)
       throw PorticoError.fromEnvelope(payload, response.status);
     return {

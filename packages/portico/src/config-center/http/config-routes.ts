@@ -6,7 +6,7 @@ import { installStrictJson } from '../../identity/http/body-parsers.js';
 import { actorOf, principalOf, requireCredential } from '../../identity/http/principal.js';
 import type { Identity } from '../../identity/identity.js';
 import type { Database } from '../../store/database.js';
-import { mayAccess, requireAccess } from '../config-access.js';
+import { mayAccess, requireAccess, requireTenantReach } from '../config-access.js';
 import type { ConfigChange, ConfigEntry, ConfigStorePort, ConfigWrite } from '../config-store-port.js';
 import type { ConfigWatchHub } from '../config-watch-hub.js';
 import { EntryParams, TenantParams, WriteBody } from './config-schemas.js';
@@ -48,6 +48,7 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
     { schema: { summary: "A tenant's config entries the caller may read", params: TenantParams } },
     async (request) => {
       const principal = principalOf(request);
+      requireTenantReach(principal, request.params.tenant);
       const tenant = await identity.tenants.require(request.params.tenant);
       const entries = await configs.list(tenant.name);
       return ok(
@@ -105,8 +106,10 @@ export async function configRoutes(app: FastifyInstance, options: ConfigRoutesOp
   registerConfigWatchRoute(app, { identity, configs, hub });
 
   async function authorize(request: EntryRequest, action: 'read' | 'write') {
+    const principal = principalOf(request);
+    requireTenantReach(principal, request.params.tenant);
     const tenant = await identity.tenants.require(request.params.tenant);
-    requireAccess(principalOf(request), tenant, request.params.service, action);
+    requireAccess(principal, tenant, request.params.service, action);
     return { tenant: tenant.name, service: request.params.service };
   }
 

@@ -4,8 +4,15 @@ import { ServiceName, TenantName } from '../../identity/http/schemas.js';
 export const TenantParams = Type.Object({ tenant: TenantName });
 export const EntryParams = Type.Object({ tenant: TenantName, service: ServiceName });
 
-/** Values of an entry: a JSON object with bounded keys. */
-const Values = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.Unknown(), { maxProperties: 1024 });
+/**
+ * Values of an entry: a JSON object with bounded keys. The bounds are in `propertyNames`: a
+ * TypeBox record's key schema becomes a `patternProperties` pattern and loses its lengths, so an
+ * empty or 10 kB key passed.
+ */
+const Values = Type.Record(Type.String(), Type.Unknown(), {
+  maxProperties: 1024,
+  propertyNames: { minLength: 1, maxLength: 128 },
+});
 
 /** `PUT`: the entry's new values. `PATCH`: a JSON merge patch of them (`null` removes a key). */
 export const WriteBody = Type.Object({ values: Values }, { additionalProperties: false });

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { openEventStream } from '../../http/event-stream.js';
 import { principalOf } from '../../identity/http/principal.js';
 import type { Identity } from '../../identity/identity.js';
-import { mayAccess } from '../config-access.js';
+import { mayAccess, requireTenantReach } from '../config-access.js';
 import type { ConfigChange, ConfigStorePort } from '../config-store-port.js';
 import type { ConfigWatchHub } from '../config-watch-hub.js';
 import { TenantParams, WatchQuery } from './config-schemas.js';
@@ -42,12 +42,17 @@ export function registerConfigWatchRoute(
     { schema: { summary: "Watch a tenant's config changes (SSE)", params: TenantParams, querystring: WatchQuery } },
     async (request, reply) => {
       const principal = principalOf(request);
+      requireTenantReach(principal, request.params.tenant);
       const tenant = await identity.tenants.require(request.params.tenant);
       const only = request.query.service;
       if (only !== undefined && !mayAccess(principal, tenant, only, 'read')) {
         throw new PorticoError('AUTHORIZATION_ERROR', `you may not read config ${tenant.name}/${only}`);
       }
-      const since = resumePoint(request.query.since, request.headers['last-event-id']);
+      const asked = resumePoint(request.query.since, request.headers['last-event-id']);
+      // A point the log no longer covers (or never did) gets a fresh snapshot marked `resync`:
+      // the client replaces its state instead of silently missing changes.
+      const resync = asked !== undefined && !(await configs.canResume(asked));
+      const since = resync ? undefined : asked;
       const visible = (service: string) =>
         (only === undefined || service === only) && mayAccess(principal, tenant, service, 'read');
 
@@ -81,7 +86,8 @@ export function registerConfigWatchRoute(
         if (since === undefined) {
           const revision = await configs.latestRevision();
           const entries = (await configs.list(tenant.name)).filter((entry) => visible(entry.service));
-          res.write(`event: snapshot\nid: ${revision}\ndata: ${JSON.stringify({ revision, entries })}\n\n`);
+          const snapshot = { revision, entries, ...(resync ? { resync: true, since: asked } : {}) };
+          res.write(`event: snapshot\nid: ${revision}\ndata: ${JSON.stringify(snapshot)}\n\n`);
           sent = revision;
         } else {
           for (let page = await configs.changesAfter(tenant.name, sent, PAGE); page.length > 0; ) {

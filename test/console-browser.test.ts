@@ -5,10 +5,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signIn } from './support/admin.js';
-import { axeViolations, launchBrowser, type WatchedPage, watchedPage } from './support/browser.js';
+import { axeViolations, launchBrowser, signInConsole, type WatchedPage, watchedPage } from './support/browser.js';
 import { postJson, registerInstance } from './support/http.js';
 import { type PorticoProc, ROOT, startPortico } from './support/processes.js';
 
@@ -34,15 +34,6 @@ let browser: Browser;
 let context: BrowserContext;
 let admin: WatchedPage;
 let token: string;
-
-async function signInUi(page: Page, tenant: string, username: string, password: string): Promise<void> {
-  await page.goto(`${portico.adminUrl}/console/sign-in`);
-  await page.locator('#tenant').fill(tenant);
-  await page.locator('#username').fill(username);
-  await page.locator('#password').fill(password);
-  await page.locator('[data-test=sign-in]').click();
-  await page.waitForURL(/\/console\/overview/);
-}
 
 describe('console', () => {
   beforeAll(async () => {
@@ -189,7 +180,7 @@ describe('console', () => {
     expect(user.status, user.text).toBe(201);
     const other = await browser.newContext();
     const { page, problems } = await watchedPage(other);
-    await signInUi(page, 'globex', 'gina', 'gina-password-123');
+    await signInConsole(page, portico.adminUrl, 'globex', 'gina', 'gina-password-123');
     await page.goto(`${portico.adminUrl}/console/tenants`);
     await page.locator('tr[data-name="globex"]').waitFor();
     expect(await page.locator('tbody tr').count()).toBe(1);
@@ -289,7 +280,7 @@ describe('console', () => {
       await page.locator('h1').waitFor();
       found.push(...(await axeViolations(page)).map((line) => `sign-in/${theme}: ${line}`));
     }
-    await signInUi(page, 'platform', 'admin', PASSWORD);
+    await signInConsole(page, portico.adminUrl, 'platform', 'admin', PASSWORD);
     for (const theme of ['light', 'dark']) {
       for (const [name, path] of SIGNED_IN) {
         await page.goto(`${portico.adminUrl}/console${path}?theme=${theme}`);

@@ -7,10 +7,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCreator, signIn } from './support/admin.js';
-import { axeViolations, launchBrowser, type WatchedPage, watchedPage } from './support/browser.js';
+import { axeViolations, launchBrowser, signInConsole, type WatchedPage, watchedPage } from './support/browser.js';
 import { request } from './support/http.js';
 import { type PorticoProc, ROOT, startPortico } from './support/processes.js';
 
@@ -21,15 +21,6 @@ let portico: PorticoProc;
 let browser: Browser;
 let admin: WatchedPage;
 let token: string;
-
-async function signInUi(page: Page, tenant: string, username: string, password: string): Promise<void> {
-  await page.goto(`${portico.adminUrl}/console/sign-in`);
-  await page.locator('#tenant').fill(tenant);
-  await page.locator('#username').fill(username);
-  await page.locator('#password').fill(password);
-  await page.locator('[data-test=sign-in]').click();
-  await page.waitForURL(/\/console\/overview/);
-}
 
 const entry = (tenant: string, service: string) =>
   request(`${portico.adminUrl}/v1/config/${tenant}/${service}`, { headers: { authorization: `Bearer ${token}` } });
@@ -44,7 +35,7 @@ describe('console config center page', () => {
     await create('/tenants/globex/users', { username: 'gina', password: 'gina-password-123', roles: ['tenant_admin'] });
     browser = await launchBrowser();
     admin = await watchedPage(await browser.newContext({ viewport: { width: 1280, height: 800 } }));
-    await signInUi(admin.page, 'platform', 'admin', PASSWORD);
+    await signInConsole(admin.page, portico.adminUrl, 'platform', 'admin', PASSWORD);
   }, 90_000);
 
   afterAll(async () => {
@@ -103,7 +94,7 @@ describe('console config center page', () => {
     const context = await browser.newContext();
     const gina = await watchedPage(context);
     try {
-      await signInUi(gina.page, 'globex', 'gina', 'gina-password-123');
+      await signInConsole(gina.page, portico.adminUrl, 'globex', 'gina', 'gina-password-123');
       await gina.page.goto(`${portico.adminUrl}/console/tenants/acme/config`);
       await gina.page.waitForURL(/\/console\/forbidden/);
       await gina.page.goto(`${portico.adminUrl}/console/tenants/globex/config`);
@@ -130,7 +121,7 @@ describe('console config center page', () => {
     const axeContext = await browser.newContext({ bypassCSP: true });
     try {
       const axePage = await axeContext.newPage();
-      await signInUi(axePage, 'platform', 'admin', PASSWORD);
+      await signInConsole(axePage, portico.adminUrl, 'platform', 'admin', PASSWORD);
       const found: string[] = [];
       for (const theme of ['light', 'dark']) {
         await axePage.goto(`${portico.adminUrl}/console/tenants/acme/config?theme=${theme}`);

@@ -8,7 +8,7 @@
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCreator, signIn } from './support/admin.js';
-import { launchBrowser, type WatchedPage, watchedPage } from './support/browser.js';
+import { launchBrowser, signInConsole, type WatchedPage, watchedPage } from './support/browser.js';
 import { type Json, request } from './support/http.js';
 import { type PorticoProc, type ServiceProc, startPortico, startService } from './support/processes.js';
 
@@ -21,15 +21,6 @@ let context: BrowserContext;
 let admin: WatchedPage;
 let token: string;
 let create: (path: string, body: unknown) => Promise<Json>;
-
-async function signInUi(page: Page, tenant: string, username: string, password: string): Promise<void> {
-  await page.goto(`${portico.adminUrl}/console/sign-in`);
-  await page.locator('#tenant').fill(tenant);
-  await page.locator('#username').fill(username);
-  await page.locator('#password').fill(password);
-  await page.locator('[data-test=sign-in]').click();
-  await page.waitForURL(/\/console\/overview/);
-}
 
 /** The admin API as the platform admin (bearer token), for setting up and checking. */
 function adminApi(method: string, path: string, body?: unknown) {
@@ -68,7 +59,7 @@ describe('console pages', () => {
     context = await browser.newContext();
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: portico.adminUrl });
     admin = await watchedPage(context);
-    await signInUi(admin.page, 'platform', 'admin', PASSWORD);
+    await signInConsole(admin.page, portico.adminUrl, 'platform', 'admin', PASSWORD);
   }, 90_000);
 
   afterAll(async () => {
@@ -323,7 +314,7 @@ describe('console pages', () => {
     await create('/tenants/south/users', { username: 'sam', password: 'sam-password-1' });
     const other = await browser.newContext();
     const { page, problems } = await watchedPage(other);
-    await signInUi(page, 'north', 'nina', 'nina-password-1');
+    await signInConsole(page, portico.adminUrl, 'north', 'nina', 'nina-password-1');
     const nav = page.locator('[data-test=nav]');
     const hrefs = await nav.locator('a').evaluateAll((links) => links.map((link) => link.getAttribute('href')));
     expect(hrefs).toContain('/console/tenants/north/users');

@@ -7,10 +7,10 @@
  * no instance; before the first start, 404 `NOT_FOUND`, not registered). Nothing restarts.
  */
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCreator, signIn } from './support/admin.js';
-import { launchBrowser, type WatchedPage, watchedPage } from './support/browser.js';
+import { launchBrowser, signInConsole, type WatchedPage, watchedPage } from './support/browser.js';
 import { type Json, request } from './support/http.js';
 import { type PorticoProc, type Proc, ROOT, spawnNode, startPortico } from './support/processes.js';
 
@@ -22,15 +22,6 @@ let browser: Browser;
 let admin: WatchedPage;
 let token: string;
 let configKey: string;
-
-async function signInUi(page: Page): Promise<void> {
-  await page.goto(`${portico.adminUrl}/console/sign-in`);
-  await page.locator('#tenant').fill('platform');
-  await page.locator('#username').fill('admin');
-  await page.locator('#password').fill(PASSWORD);
-  await page.locator('[data-test=sign-in]').click();
-  await page.waitForURL(/\/console\/overview/);
-}
 
 function startPlugin(name: string): Proc {
   return spawnNode([PLUGIN], {
@@ -66,7 +57,7 @@ describe('example 004: hot-plug platform', () => {
     }
     browser = await launchBrowser();
     admin = await watchedPage(await browser.newContext({ viewport: { width: 1280, height: 800 } }));
-    await signInUi(admin.page);
+    await signInConsole(admin.page, portico.adminUrl, 'platform', 'admin', PASSWORD);
   }, 90_000);
 
   afterAll(async () => {

@@ -51,6 +51,29 @@ export async function watchedPage(context: BrowserContext): Promise<WatchedPage>
   return { page, problems };
 }
 
+/**
+ * Signs in through the console's sign-in page and waits for the overview, as a user would.
+ *
+ * @example
+ * ```ts
+ * await signInConsole(page, portico.adminUrl, 'platform', 'admin', PASSWORD);
+ * ```
+ */
+export async function signInConsole(
+  page: Page,
+  adminUrl: string,
+  tenant: string,
+  username: string,
+  password: string,
+): Promise<void> {
+  await page.goto(`${adminUrl}/console/sign-in`);
+  await page.locator('#tenant').fill(tenant);
+  await page.locator('#username').fill(username);
+  await page.locator('#password').fill(password);
+  await page.locator('[data-test=sign-in]').click();
+  await page.waitForURL(/\/console\/overview/);
+}
+
 /** axe-core's source, injected as content (never fetched) for the accessibility pass. */
 export const AXE_SOURCE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
 

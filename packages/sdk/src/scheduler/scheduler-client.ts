@@ -1,4 +1,4 @@
-import { PorticoError } from '../errors.js';
+import { adminHttpCall } from '../admin-http-call.js';
 import type { RunPage, Schedule, ScheduleRun, ScheduleSpec } from './scheduler-types.js';
 
 /** Who calls the scheduler API: an API key, or an access token (a function is called before each request). */
@@ -43,33 +43,10 @@ export interface SchedulerClient {
  * ```
  */
 export function createSchedulerClient(options: SchedulerClientOptions): SchedulerClient {
-  const base = (options.url ?? process.env.PORTICO_REGISTRY_URL ?? 'http://127.0.0.1:9080').replace(/\/+$/, '');
-  const root = `${base}/v1/scheduler/${encodeURIComponent(options.tenant)}/schedules`;
+  const base = options.url ?? process.env.PORTICO_REGISTRY_URL ?? 'http://127.0.0.1:9080';
+  const root = `/v1/scheduler/${encodeURIComponent(options.tenant)}/schedules`;
   const one = (name: string) => `${root}/${encodeURIComponent(name)}`;
-  const call = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
-    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
-    const { credential } = options;
-    if ('apiKey' in credential) headers['x-api-key'] = credential.apiKey;
-    else {
-      headers.authorization = `Bearer ${typeof credential.token === 'function' ? await credential.token() : credential.token}`;
-    }
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-      });
-    } catch (cause) {
-      throw new PorticoError('SERVICE_UNAVAILABLE', `the scheduler at ${base} is unreachable`, undefined, { cause });
-    }
-    const payload: unknown = await response.json().catch(() => null);
-    if (!response.ok || (payload as { success?: boolean } | null)?.success !== true) {
-      throw PorticoError.fromEnvelope(payload, response.status);
-    }
-    return (payload as { data: T }).data;
-  };
+  const call = adminHttpCall(base, options.credential, options.timeoutMs ?? 10_000, 'the scheduler');
   return {
     put: (name, spec) => call('PUT', one(name), spec),
     get: (name) => call('GET', one(name)),

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { RedisUrl } from './rate-limit-schema.js';
 
 /** Where the gateway's fallback answers live; `gateway/resilience/fallback-stores.ts` resolves the name. */
 export const FALLBACK_STORE_NAMES = ['memory', 'redis'] as const;
@@ -14,7 +15,7 @@ export const FallbackStoreSchema = Type.Object(
       Type.Unsafe<(typeof FALLBACK_STORE_NAMES)[number]>({ type: 'string', enum: [...FALLBACK_STORE_NAMES] }),
     ),
     /** Empty: the rate limiter's (`gateway.rateLimit.redisUrl`, PORTICO_REDIS_URL). */
-    redisUrl: Type.String({ default: '', maxLength: 2048, pattern: '^(rediss?://.+)?$' }),
+    redisUrl: RedisUrl(),
     /** Longest wait for Redis when a fallback answer is looked up there. */
     redisTimeoutMs: Type.Integer({ minimum: 1, maximum: 10_000, default: 200 }),
     /** Prepended to every Redis key. */

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { RedisUrl } from './rate-limit-schema.js';
 
 /** Where failed-login counters live; `identity/login-throttle` resolves the name. */
 export const LOGIN_THROTTLE_STORE_NAMES = ['memory', 'redis'] as const;
@@ -61,7 +62,7 @@ export const IdentitySchema = Type.Object(
           }),
         ),
         /** Empty: the rate limiter's (`gateway.rateLimit.redisUrl`, PORTICO_REDIS_URL). */
-        redisUrl: Type.String({ default: '', maxLength: 2048, pattern: '^(rediss?://.+)?$' }),
+        redisUrl: RedisUrl(),
         /** Longest wait for Redis before an attempt is counted locally instead. */
         redisTimeoutMs: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
         /** Prepended to every Redis key. */

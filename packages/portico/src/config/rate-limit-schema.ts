@@ -1,5 +1,8 @@
 import { Type } from '@sinclair/typebox';
 
+/** A Redis URL, or empty for none: one pattern for every part of the config that can use Redis. */
+export const RedisUrl = () => Type.String({ default: '', maxLength: 2048, pattern: '^(rediss?://.+)?$' });
+
 /** Where the gateway's rate-limit counters live; `gateway/rate-limit` resolves the name. */
 export const RATE_LIMIT_STORE_NAMES = ['memory', 'redis'] as const;
 
@@ -14,7 +17,7 @@ export const RateLimitSchema = Type.Object(
       Type.Unsafe<(typeof RATE_LIMIT_STORE_NAMES)[number]>({ type: 'string', enum: [...RATE_LIMIT_STORE_NAMES] }),
     ),
     /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
-    redisUrl: Type.String({ default: '', maxLength: 2048, pattern: '^(rediss?://.+)?$' }),
+    redisUrl: RedisUrl(),
     /** Longest wait for Redis's answer before the request is counted locally instead. */
     redisTimeoutMs: Type.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
     /** Prepended to every Redis key, so deployments can share one Redis. */

@@ -1,6 +1,7 @@
 import { PorticoError } from '@portico/sdk';
+import { isSuperAdmin } from '../identity/http/principal.js';
 import type { Principal, Tenant } from '../identity/model.js';
-import { hasPermission, PLATFORM_TENANT } from '../identity/permissions.js';
+import { actsForTenant, hasPermission, PLATFORM_TENANT } from '../identity/permissions.js';
 
 /** What a caller wants to do with an entry. */
 export type ConfigAction = 'read' | 'write';
@@ -20,9 +21,7 @@ export type ConfigAction = 'read' | 'write';
  * ```
  */
 export function mayAccess(principal: Principal, tenant: Tenant, service: string, action: ConfigAction): boolean {
-  if (principal.kind === 'user' && principal.tenant === PLATFORM_TENANT && principal.roles.includes('super_admin')) {
-    return true;
-  }
+  if (isSuperAdmin(principal)) return true;
   if (!hasPermission(principal.permissions, `config.${action}`)) return false;
   if (principal.tenant === tenant.name) return true;
   return principal.tenant === PLATFORM_TENANT && tenant.enabledServices.includes(service);
@@ -39,7 +38,7 @@ export function mayAccess(principal: Principal, tenant: Tenant, service: string,
  * ```
  */
 export function mayReachTenant(principal: Principal, tenant: string): boolean {
-  return principal.tenant === tenant || principal.tenant === PLATFORM_TENANT;
+  return actsForTenant(principal, tenant);
 }
 
 /** Throws `AUTHORIZATION_ERROR` unless {@link mayReachTenant}; the message names no more than the request did. */

@@ -1,4 +1,5 @@
 import { permissionCovers } from '@portico/sdk';
+import type { Principal } from './model.js';
 
 /** The built-in roles and what they grant; custom roles live in the store, per tenant. */
 export const BUILT_IN_ROLES: Readonly<Record<string, readonly string[]>> = {
@@ -29,6 +30,19 @@ export { permissionCovers };
  */
 export function hasPermission(granted: readonly string[], required: string): boolean {
   return granted.some((permission) => permissionCovers(permission, required));
+}
+
+/**
+ * The one tenant rule of the tenant-scoped APIs (bus, scheduler, config center): a caller acts
+ * for its own tenant, and a caller of the platform tenant for any tenant.
+ *
+ * @example
+ * ```ts
+ * actsForTenant({ tenant: 'globex' }, 'acme'); // false
+ * ```
+ */
+export function actsForTenant(principal: Pick<Principal, 'tenant'>, tenant: string | null): boolean {
+  return principal.tenant === PLATFORM_TENANT || principal.tenant === tenant;
 }
 
 /**

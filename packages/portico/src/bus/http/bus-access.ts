@@ -1,6 +1,6 @@
 import { PorticoError, permissionCovers } from '@portico/sdk';
 import type { Principal } from '../../identity/model.js';
-import { PLATFORM_TENANT } from '../../identity/permissions.js';
+import { actsForTenant, PLATFORM_TENANT } from '../../identity/permissions.js';
 
 /** The permission a caller needs to publish; `bus.*` or `*` cover it too. */
 export const BUS_PUBLISH_PERMISSION = 'bus.publish';
@@ -31,7 +31,7 @@ export function requireBusPermission(principal: Principal, permission: string, d
  * ```
  */
 export function requireTenant(principal: Principal, tenant: string | null): void {
-  if (principal.tenant === PLATFORM_TENANT || tenant === principal.tenant) return;
+  if (actsForTenant(principal, tenant)) return;
   throw new PorticoError('AUTHORIZATION_ERROR', 'the bus serves a caller for its own tenant only', { tenant });
 }
 

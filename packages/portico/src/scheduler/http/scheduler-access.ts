@@ -1,6 +1,6 @@
-import { PorticoError, permissionCovers } from '@portico/sdk';
+import { PorticoError } from '@portico/sdk';
 import type { Principal } from '../../identity/model.js';
-import { PLATFORM_TENANT } from '../../identity/permissions.js';
+import { actsForTenant, hasPermission } from '../../identity/permissions.js';
 
 /** The permission of the scheduler API; `scheduler.*` and `*` (super_admin, tenant_admin) cover it. */
 export const SCHEDULER_ADMIN_PERMISSION = 'scheduler.admin';
@@ -16,13 +16,13 @@ export const SCHEDULER_ADMIN_PERMISSION = 'scheduler.admin';
  * ```
  */
 export function requireSchedulerAccess(principal: Principal, tenant: string): void {
-  if (!principal.permissions.some((granted) => permissionCovers(granted, SCHEDULER_ADMIN_PERMISSION))) {
+  if (!hasPermission(principal.permissions, SCHEDULER_ADMIN_PERMISSION)) {
     throw new PorticoError(
       'AUTHORIZATION_ERROR',
       `the scheduler API needs the ${SCHEDULER_ADMIN_PERMISSION} permission`,
     );
   }
-  if (principal.tenant !== PLATFORM_TENANT && principal.tenant !== tenant) {
+  if (!actsForTenant(principal, tenant)) {
     throw new PorticoError('AUTHORIZATION_ERROR', "the scheduler serves a caller for its own tenant's schedules only", {
       tenant,
     });

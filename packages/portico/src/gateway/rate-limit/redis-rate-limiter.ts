@@ -1,7 +1,8 @@
 import type { HealthStatus } from '@portico/sdk';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { openRedis, redactedUrl } from '../../state/redis-connection.js';
+import { openRedis } from '../../state/redis-connection.js';
+import { SharedStateLog } from '../../state/shared-state-log.js';
 import type { MemoryBucket, MemoryRateLimiter } from './memory-rate-limiter.js';
 import { type Clock, decision, type RateLimitDecision, type RateLimitRule } from './rate-limit-rule.js';
 import type { RateLimitBucket, RateLimiter } from './rate-limiter.js';
@@ -50,29 +51,25 @@ export class RedisRateLimiter implements RateLimiter {
   readonly store = 'redis';
   readonly #client: ScriptedRedis;
   readonly #local: MemoryRateLimiter;
-  readonly #logger: Logger | undefined;
   readonly #prefix: string;
   readonly #clock: Clock | undefined;
   readonly #pauseMs: number;
-  readonly #where: string;
   #pausedUntil = 0;
-  /** Whether the last news was "shared": the log says each change once, not each failed reconnect. */
-  #shared: boolean | undefined;
+  readonly #sharing: SharedStateLog;
 
   constructor(options: RedisRateLimiterOptions) {
     this.#local = options.local;
-    this.#logger = options.logger;
     this.#prefix = options.prefix;
     this.#clock = options.clock;
     this.#pauseMs = options.pauseMs ?? 1_000;
-    this.#where = redactedUrl(options.url);
+    this.#sharing = new SharedStateLog(options.url, options.logger, {
+      lost: 'rate limits: Redis is out of reach; each gateway limits on its own until it is back',
+      back: 'rate limits: Redis is back; limits are shared again',
+    });
     this.#client = openRedis({ url: options.url, timeoutMs: options.timeoutMs }) as ScriptedRedis;
     this.#client.defineCommand('porticoGcra', { numberOfKeys: 1, lua: GCRA_SCRIPT });
     this.#client.defineCommand('porticoSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_SCRIPT });
-    this.#client.on('ready', () => this.#report(true));
-    this.#client.on('close', () => this.#report(false));
-    // ioredis reports each failed reconnect as an 'error' event; it must be listened to.
-    this.#client.on('error', (error: Error) => this.#report(false, error));
+    this.#sharing.follow(this.#client);
   }
 
   bucket(name: string, rule: RateLimitRule): RateLimitBucket {
@@ -99,11 +96,11 @@ export class RedisRateLimiter implements RateLimiter {
   /** A command failed or was late: count locally for a moment rather than make every request wait. */
   failed(error: unknown): void {
     this.#pausedUntil = Date.now() + this.#pauseMs;
-    this.#report(false, error);
+    this.#sharing.report(false, error);
   }
 
   succeeded(): void {
-    if (this.#shared !== true) this.#report(true);
+    this.#sharing.report(true);
   }
 
   async close(): Promise<void> {
@@ -116,21 +113,6 @@ export class RedisRateLimiter implements RateLimiter {
     if (Date.now() < this.#pausedUntil) return false;
     this.#pausedUntil = 0;
     return true;
-  }
-
-  #report(shared: boolean, error?: unknown): void {
-    if (this.#shared === shared) return;
-    // The first news is only worth a line when it is bad.
-    const first = this.#shared === undefined;
-    this.#shared = shared;
-    if (shared && !first) {
-      this.#logger?.info({ redis: this.#where }, 'rate limits: Redis is back; limits are shared again');
-    } else if (!shared) {
-      this.#logger?.warn(
-        { redis: this.#where, err: error },
-        'rate limits: Redis is out of reach; each gateway limits on its own until it is back',
-      );
-    }
   }
 }
 

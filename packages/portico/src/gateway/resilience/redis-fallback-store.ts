@@ -1,7 +1,8 @@
 import type { HealthStatus } from '@portico/sdk';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { openRedis, redactedUrl } from '../../state/redis-connection.js';
+import { openRedis } from '../../state/redis-connection.js';
+import { SharedStateLog } from '../../state/shared-state-log.js';
 import { type CachedResponse, FallbackCache, type FallbackSettings } from './fallback-cache.js';
 import { decodeFallback, encodeFallback } from './fallback-codec.js';
 import type { FallbackStore, ServiceFallback } from './fallback-store.js';
@@ -40,19 +41,19 @@ export class RedisFallbackStore implements FallbackStore {
   readonly store = 'redis';
   readonly #client: Redis;
   readonly #options: RedisFallbackStoreOptions;
-  readonly #where: string;
   readonly #timer: NodeJS.Timeout;
   #pending = new Map<string, CachedResponse>();
   #flushing = false;
-  #shared: boolean | undefined;
+  readonly #sharing: SharedStateLog;
 
   constructor(options: RedisFallbackStoreOptions) {
     this.#options = options;
-    this.#where = redactedUrl(options.url);
+    this.#sharing = new SharedStateLog(options.url, options.logger, {
+      lost: 'fallback cache: Redis is out of reach; each gateway serves only the answers it kept itself until it is back',
+      back: 'fallback cache: Redis is back; answers are shared again',
+    });
     this.#client = openRedis({ url: options.url, timeoutMs: options.timeoutMs });
-    this.#client.on('ready', () => this.#report(true));
-    this.#client.on('close', () => this.#report(false));
-    this.#client.on('error', (error: Error) => this.#report(false, error));
+    this.#sharing.follow(this.#client);
     this.#timer = setInterval(() => void this.flush(), options.flushMs).unref();
   }
 
@@ -70,7 +71,7 @@ export class RedisFallbackStore implements FallbackStore {
   fetch(key: string): Promise<CachedResponse | undefined> | undefined {
     if (this.#client.status !== 'ready') return undefined;
     return this.#client.getBuffer(key).then(decodeFallback, (error: unknown) => {
-      this.#report(false, error);
+      this.#sharing.report(false, error);
       return undefined;
     });
   }
@@ -90,17 +91,17 @@ export class RedisFallbackStore implements FallbackStore {
       }
       const results = (await pipeline.exec()) ?? [];
       const failed = results.find(([error]) => error);
-      if (failed) this.#report(false, failed[0]);
-      else this.#report(true);
+      if (failed) this.#sharing.report(false, failed[0]);
+      else this.#sharing.report(true);
     } catch (error) {
-      this.#report(false, error);
+      this.#sharing.report(false, error);
     } finally {
       this.#flushing = false;
     }
   }
 
   health(): HealthStatus {
-    return this.#client.status === 'ready' && this.#shared !== false ? 'healthy' : 'degraded';
+    return this.#client.status === 'ready' && this.#sharing.shared !== false ? 'healthy' : 'degraded';
   }
 
   async close(): Promise<void> {
@@ -108,20 +109,6 @@ export class RedisFallbackStore implements FallbackStore {
     await this.flush();
     this.#client.removeAllListeners('close');
     this.#client.disconnect();
-  }
-
-  #report(shared: boolean, error?: unknown): void {
-    if (this.#shared === shared) return;
-    const first = this.#shared === undefined;
-    this.#shared = shared;
-    if (shared && !first) {
-      this.#options.logger?.info({ redis: this.#where }, 'fallback cache: Redis is back; answers are shared again');
-    } else if (!shared) {
-      this.#options.logger?.warn(
-        { redis: this.#where, err: error },
-        'fallback cache: Redis is out of reach; each gateway serves only the answers it kept itself until it is back',
-      );
-    }
   }
 }
 

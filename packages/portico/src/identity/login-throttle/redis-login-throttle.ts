@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { HealthStatus } from '@portico/sdk';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { openRedis, redactedUrl } from '../../state/redis-connection.js';
+import { openRedis } from '../../state/redis-connection.js';
+import { SharedStateLog } from '../../state/shared-state-log.js';
 import type { LoginThrottlePort, ThrottleDecision, ThrottleOptions } from './login-throttle-port.js';
 import type { MemoryLoginThrottle } from './memory-login-throttle.js';
 import { BEGIN_SCRIPT, SETTLE_SCRIPT } from './redis-throttle-scripts.js';
@@ -52,19 +53,18 @@ export class RedisLoginThrottle implements LoginThrottlePort {
   readonly store = 'redis';
   readonly #client: ScriptedRedis;
   readonly #options: RedisLoginThrottleOptions;
-  readonly #where: string;
-  /** Whether the last news was "shared": the log says each change once, not each failed reconnect. */
-  #shared: boolean | undefined;
+  readonly #sharing: SharedStateLog;
 
   constructor(options: RedisLoginThrottleOptions) {
     this.#options = options;
-    this.#where = redactedUrl(options.url);
+    this.#sharing = new SharedStateLog(options.url, options.logger, {
+      lost: 'login throttle: Redis is out of reach; each identity process counts failed logins on its own until it is back',
+      back: 'login throttle: Redis is back; failed logins are counted together again',
+    });
     this.#client = openRedis({ url: options.url, timeoutMs: options.timeoutMs }) as ScriptedRedis;
     this.#client.defineCommand('porticoThrottleBegin', { numberOfKeys: 4, lua: BEGIN_SCRIPT });
     this.#client.defineCommand('porticoThrottleSettle', { numberOfKeys: 4, lua: SETTLE_SCRIPT });
-    this.#client.on('ready', () => this.#report(true));
-    this.#client.on('close', () => this.#report(false));
-    this.#client.on('error', (error: Error) => this.#report(false, error));
+    this.#sharing.follow(this.#client);
   }
 
   async begin(identifier: string, ip: string): Promise<ThrottleDecision> {
@@ -87,9 +87,9 @@ export class RedisLoginThrottle implements LoginThrottlePort {
         PENDING_TTL_MS,
         this.#now(),
       );
-      this.#report(true);
+      this.#sharing.report(true);
     } catch (error) {
-      this.#report(false, error);
+      this.#sharing.report(false, error);
       return o.local.beginNow(identifier, ip);
     }
     if (wait > 0) return { allowed: false, retryAfterSeconds: Math.ceil(wait / 1000) };
@@ -111,7 +111,7 @@ export class RedisLoginThrottle implements LoginThrottlePort {
       } catch (error) {
         // Counted in Redis, not settled there: the attempt stays pending until PENDING_TTL_MS.
         // A failure is also counted here, so this process still locks on its own.
-        this.#report(false, error);
+        this.#sharing.report(false, error);
         if (outcome === 'fail') await this.#countLocally(identifier, ip);
       }
     };
@@ -119,7 +119,7 @@ export class RedisLoginThrottle implements LoginThrottlePort {
   }
 
   health(): HealthStatus {
-    return this.#client.status === 'ready' && this.#shared !== false ? 'healthy' : 'degraded';
+    return this.#client.status === 'ready' && this.#sharing.shared !== false ? 'healthy' : 'degraded';
   }
 
   async close(): Promise<void> {
@@ -135,22 +135,5 @@ export class RedisLoginThrottle implements LoginThrottlePort {
 
   #now(): number | '' {
     return this.#options.clock ? this.#options.clock() : '';
-  }
-
-  #report(shared: boolean, error?: unknown): void {
-    if (this.#shared === shared) return;
-    const first = this.#shared === undefined;
-    this.#shared = shared;
-    if (shared && !first) {
-      this.#options.logger?.info(
-        { redis: this.#where },
-        'login throttle: Redis is back; failed logins are counted together again',
-      );
-    } else if (!shared) {
-      this.#options.logger?.warn(
-        { redis: this.#where, err: error },
-        'login throttle: Redis is out of reach; each identity process counts failed logins on its own until it is back',
-      );
-    }
   }
 }

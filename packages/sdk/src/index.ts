@@ -44,6 +44,7 @@ export {
   type Subscription,
   type SubscriptionOptions,
 } from './bus/subscription.js';
+export { instanceBase } from './client/attempt.js';
 export { RetryBudget, type RetryBudgetOptions } from './client/retry-budget.js';
 export { createServiceClient } from './client/service-client.js';
 export { type SseEvent, SseReader } from './client/sse-reader.js';

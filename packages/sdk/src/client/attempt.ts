@@ -61,7 +61,14 @@ export function prepareCall(
   return { service, method, target: withQuery(path, options.query), headers, body };
 }
 
-/** The base URL of an instance: its address and base path. */
+/**
+ * The base URL of an instance: its address (IPv6 literals bracketed) and base path.
+ *
+ * @example
+ * ```ts
+ * instanceBase({ host: '::1', port: 3000, basePath: '/orders/' } as Instance); // 'http://[::1]:3000/orders'
+ * ```
+ */
 export function instanceBase(instance: Instance): string {
   const host = instance.host.includes(':') && !instance.host.startsWith('[') ? `[${instance.host}]` : instance.host;
   const basePath = instance.basePath === '/' ? '' : instance.basePath.replace(/\/+$/, '');

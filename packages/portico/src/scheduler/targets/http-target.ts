@@ -1,4 +1,4 @@
-import type { Instance } from '@portico/sdk';
+import { instanceBase } from '@portico/sdk';
 import { PLATFORM_TENANT } from '../../identity/permissions.js';
 import type { RegistryPort } from '../../registry/registry-port.js';
 import type { TargetCall, TargetRunner } from './target-port.js';
@@ -37,7 +37,7 @@ export class HttpTarget implements TargetRunner {
     };
     if (message.tenant !== PLATFORM_TENANT) headers['x-tenant-id'] = message.tenant;
     if (method !== 'GET') headers['content-type'] = 'application/json';
-    const response = await fetch(urlOf(instance, target.path), {
+    const response = await fetch(`${instanceBase(instance)}${target.path}`, {
       method,
       headers,
       body: method === 'GET' ? null : JSON.stringify(message),
@@ -50,10 +50,4 @@ export class HttpTarget implements TargetRunner {
       throw new Error(`${target.service} answered ${response.status}: ${text.slice(0, ERROR_BODY_CHARS)}`);
     }
   }
-}
-
-function urlOf(instance: Instance, path: string): string {
-  const base = instance.basePath.replace(/\/+$/, '');
-  const host = instance.host.includes(':') ? `[${instance.host}]` : instance.host;
-  return `http://${host}:${instance.port}${base}${path}`;
 }
